@@ -1,0 +1,79 @@
+//! End-to-end tests of the `motcua` binary: they run the executable that
+//! cargo built and check what a user sees.
+
+use std::process::{Command, Output};
+
+/// Runs the built `motcua` binary with `args` and returns what it did.
+fn motcua(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .args(args)
+        .output()
+        .expect("the motcua binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
+}
+
+#[test]
+fn help_describes_the_tool() {
+    let output = motcua(&["--help"]);
+
+    assert!(output.status.success(), "--help failed: {output:?}");
+    let help = stdout(&output);
+    assert!(
+        help.contains("event-sourced, multi-tenant backend"),
+        "help does not describe the tool:\n{help}"
+    );
+    assert!(
+        help.contains("Usage: motcua"),
+        "help has no usage line:\n{help}"
+    );
+    assert!(help.contains("--version"), "help omits --version:\n{help}");
+    assert_eq!(stderr(&output), "", "--help wrote to stderr");
+}
+
+#[test]
+fn version_prints_the_package_version() {
+    let output = motcua(&["--version"]);
+
+    assert!(output.status.success(), "--version failed: {output:?}");
+    assert_eq!(
+        stdout(&output),
+        format!("motcua {}\n", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn no_arguments_prints_the_help_and_succeeds() {
+    let output = motcua(&[]);
+
+    assert_eq!(output.status.code(), Some(0), "no-argument run: {output:?}");
+    assert_eq!(
+        stdout(&output),
+        stdout(&motcua(&["--help"])),
+        "without arguments motcua should print exactly its --help"
+    );
+    assert_eq!(stderr(&output), "", "no-argument run wrote to stderr");
+}
+
+#[test]
+fn an_unknown_argument_is_a_usage_error() {
+    let output = motcua(&["no-such-command"]);
+
+    // clap's exit code for usage errors.
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "unknown argument: {output:?}"
+    );
+    assert!(
+        stderr(&output).contains("no-such-command"),
+        "the error does not name the argument: {}",
+        stderr(&output)
+    );
+}
