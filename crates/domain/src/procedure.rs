@@ -85,11 +85,17 @@ pub enum ProcessingTime {
 }
 
 impl ProcessingTime {
-    /// The due date of something whose counting starts from `received_at`.
+    /// The due date of something received at `received_at`. Both kinds count
+    /// from `counting_start`: a dossier received after closing time is
+    /// received, for every deadline, at the next session.
     pub fn due_from(self, calendar: &WorkingCalendar, received_at: DateTime<Utc>) -> DateTime<Utc> {
         match self {
-            ProcessingTime::WorkingTime(duration) => calendar.add_working_time(received_at, duration),
-            ProcessingTime::CalendarDays(days) => calendar.add_calendar_days(received_at, days),
+            ProcessingTime::WorkingTime(duration) => {
+                calendar.add_working_time(received_at, duration)
+            }
+            ProcessingTime::CalendarDays(days) => {
+                calendar.add_calendar_days(calendar.counting_start(received_at), days)
+            }
         }
     }
 }
@@ -163,7 +169,9 @@ impl Procedure {
     }
 
     pub fn required_components(&self) -> impl Iterator<Item = &Component> {
-        self.components.iter().filter(|component| component.required)
+        self.components
+            .iter()
+            .filter(|component| component.required)
     }
 
     fn validate(&self) -> Result<(), ProcedureError> {
@@ -200,8 +208,14 @@ impl Procedure {
             }
         }
         for (index, component) in self.components.iter().enumerate() {
-            if self.components[..index].iter().any(|other| other.code == component.code) {
-                return Err(invalid(&format!("component {} is repeated", component.code)));
+            if self.components[..index]
+                .iter()
+                .any(|other| other.code == component.code)
+            {
+                return Err(invalid(&format!(
+                    "component {} is repeated",
+                    component.code
+                )));
             }
         }
         Ok(())
@@ -229,7 +243,10 @@ impl ProcedureCatalog {
         procedure.validate()?;
         let versions = self.versions.entry(procedure.code.clone()).or_default();
         let position = versions.partition_point(|v| v.version < procedure.version);
-        if versions.get(position).is_some_and(|v| v.version == procedure.version) {
+        if versions
+            .get(position)
+            .is_some_and(|v| v.version == procedure.version)
+        {
             return Err(ProcedureError::DuplicateVersion {
                 code: procedure.code,
                 version: procedure.version,
@@ -265,7 +282,9 @@ impl ProcedureCatalog {
     /// A specific version, as a dossier received under it refers to it.
     pub fn version(&self, code: &ProcedureCode, version: u32) -> Option<&Arc<Procedure>> {
         let versions = self.versions.get(code)?;
-        let index = versions.binary_search_by_key(&version, |v| v.version).ok()?;
+        let index = versions
+            .binary_search_by_key(&version, |v| v.version)
+            .ok()?;
         versions.get(index)
     }
 

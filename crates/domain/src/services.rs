@@ -38,6 +38,8 @@ impl DossierServices {
 
     /// The calendar a unit counts its deadlines by.
     pub fn calendar_for(&self, unit: &UnitId) -> &WorkingCalendar {
-        self.unit_calendars.get(unit).unwrap_or(&self.default_calendar)
+        self.unit_calendars
+            .get(unit)
+            .unwrap_or(&self.default_calendar)
     }
 }

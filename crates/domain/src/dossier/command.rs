@@ -182,11 +182,20 @@ pub enum CommandBody {
         accept_with_code: Option<DossierCode>,
     },
     /// Accept at reception: the code comes from the unit's daily counter.
-    Accept { code: DossierCode },
+    Accept {
+        code: DossierCode,
+    },
     /// The file is incomplete at reception: ask the applicant to complete it (once).
-    RequestCompletion { missing: Vec<String>, reason: String },
-    ProvideCompletion { documents: Vec<SubmittedDocument> },
-    Refuse { reason: String },
+    RequestCompletion {
+        missing: Vec<String>,
+        reason: String,
+    },
+    ProvideCompletion {
+        documents: Vec<SubmittedDocument>,
+    },
+    Refuse {
+        reason: String,
+    },
     Forward {
         department: String,
         step_due_at: Option<DateTime<Utc>>,
@@ -202,26 +211,45 @@ pub enum CommandBody {
         missing_items: Vec<String>,
         applicant_deadline: DateTime<Utc>,
     },
-    ReceiveSupplement { documents: Vec<SubmittedDocument> },
-    RequestPayment { items: Vec<PaymentItem> },
+    ReceiveSupplement {
+        documents: Vec<SubmittedDocument>,
+    },
+    RequestPayment {
+        items: Vec<PaymentItem>,
+    },
     ConfirmPayment {
         amount_vnd: u64,
         receipt_number: String,
         method: PaymentMethod,
     },
-    ExemptPayment { reason: String },
-    RefundPayment { amount_vnd: u64, reason: String },
+    ExemptPayment {
+        reason: String,
+    },
+    RefundPayment {
+        amount_vnd: u64,
+        reason: String,
+    },
     /// Liên thông: hand the dossier to another unit.
-    Transfer { to_unit: UnitId, reason: String },
+    Transfer {
+        to_unit: UnitId,
+        reason: String,
+    },
     /// Reorganisation: an open dossier of a dissolved or merged unit goes to
     /// the unit that took over its work.
-    HandOver { to_unit: UnitId, reason: String },
+    HandOver {
+        to_unit: UnitId,
+        reason: String,
+    },
     SubmitDraft {
         summary: String,
         document_ref: Option<String>,
     },
-    ApproveDraft { note: Option<String> },
-    SendBackDraft { reason: String },
+    ApproveDraft {
+        note: Option<String>,
+    },
+    SendBackDraft {
+        reason: String,
+    },
     IssueResult {
         number: String,
         signer: String,
@@ -237,12 +265,23 @@ pub enum CommandBody {
         new_appointment: DateTime<Utc>,
         reason: String,
     },
-    Withdraw { reason: String },
-    StopProcessing { reason: String },
+    Withdraw {
+        reason: String,
+    },
+    StopProcessing {
+        reason: String,
+    },
     /// Administrative correction: set the due date (and the appointment) right.
-    CorrectDueDate { due_at: DateTime<Utc>, reason: String },
-    SoftDelete { reason: String },
-    RestoreDeleted { reason: String },
+    CorrectDueDate {
+        due_at: DateTime<Utc>,
+        reason: String,
+    },
+    SoftDelete {
+        reason: String,
+    },
+    RestoreDeleted {
+        reason: String,
+    },
 }
 
 impl CommandBody {

@@ -9,20 +9,20 @@
 //! 5. the lifecycle allows the action in the current step ([`Step::allows`]);
 //! 6. the data is present and well formed, and the domain rules hold.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::calendar::{WorkingCalendar, WorkingMinutes, local_date};
 use crate::dossier::Dossier;
 use crate::dossier::PaymentState;
 use crate::dossier::code::DossierCode;
 use crate::dossier::command::{
-    Applicant, ApplicantKind, CommandBody, DossierCommand, PaymentItem, Submission,
+    Applicant, ApplicantKind, CommandBody, DossierCommand, PaymentItem, ReturnMethod, Submission,
     SubmittedDocument,
 };
 use crate::dossier::error::DossierError;
 use crate::dossier::event::{ClockAdjustment, DossierChange, DossierEvent, ProcedureTerms};
 use crate::procedure::{Procedure, SupplementClock};
-use crate::role::{Action, HolderScope, Principal};
+use crate::role::{Action, HolderScope, Principal, Role};
 use crate::services::DossierServices;
 use crate::unit::UnitId;
 
@@ -184,18 +184,14 @@ impl Context<'_> {
                 if self.dossier.completion_requested {
                     return Err(self.rule("completion may be requested only once at reception"));
                 }
-                non_empty_list("missing", missing)?;
                 DossierChange::CompletionRequested {
-                    missing: missing.clone(),
+                    missing: non_empty_list("missing", missing)?,
                     reason: text("reason", reason)?,
                 }
             }
-            CommandBody::ProvideCompletion { documents } => {
-                self.check_documents(documents, true)?;
-                DossierChange::CompletionProvided {
-                    documents: documents.clone(),
-                }
-            }
+            CommandBody::ProvideCompletion { documents } => DossierChange::CompletionProvided {
+                documents: self.documents(documents)?,
+            },
             CommandBody::Refuse { reason } => DossierChange::DossierRefused {
                 reason: text("reason", reason)?,
             },
@@ -216,7 +212,9 @@ impl Context<'_> {
             } => {
                 let specialist = text("specialist", specialist)?;
                 if self.dossier.assignee.as_deref() == Some(specialist.as_str()) {
-                    return Err(self.rule(format!("the dossier is already assigned to {specialist}")));
+                    return Err(
+                        self.rule(format!("the dossier is already assigned to {specialist}"))
+                    );
                 }
                 DossierChange::SpecialistAssigned {
                     department: self.dossier.department.clone().unwrap_or_default(),
@@ -231,7 +229,6 @@ impl Context<'_> {
                 missing_items,
                 applicant_deadline,
             } => {
-                non_empty_list("missing_items", missing_items)?;
                 if *applicant_deadline <= at {
                     return Err(DossierError::field(
                         "applicant_deadline",
@@ -240,23 +237,17 @@ impl Context<'_> {
                 }
                 DossierChange::SupplementRequested {
                     reason: text("reason", reason)?,
-                    missing_items: missing_items.clone(),
+                    missing_items: non_empty_list("missing_items", missing_items)?,
                     applicant_deadline: *applicant_deadline,
                 }
             }
-            CommandBody::ReceiveSupplement { documents } => {
-                self.check_documents(documents, true)?;
-                DossierChange::SupplementReceived {
-                    documents: documents.clone(),
-                    clock: self.end_of_pause(self.terms()?.supplement_clock)?,
-                }
-            }
+            CommandBody::ReceiveSupplement { documents } => DossierChange::SupplementReceived {
+                documents: self.documents(documents)?,
+                clock: self.end_of_pause(self.terms()?.supplement_clock)?,
+            },
             CommandBody::RequestPayment { items } => {
-                let total_vnd = payment_total(items)?;
-                DossierChange::PaymentRequested {
-                    items: items.clone(),
-                    total_vnd,
-                }
+                let (items, total_vnd) = payment_items(items)?;
+                DossierChange::PaymentRequested { items, total_vnd }
             }
             CommandBody::ConfirmPayment {
                 amount_vnd,
@@ -285,13 +276,16 @@ impl Context<'_> {
                 clock: self.end_of_pause(SupplementClock::Shift)?,
             },
             CommandBody::RefundPayment { amount_vnd, reason } => {
-                let PaymentState::Paid { amount_vnd: paid } = self.dossier.payment else {
-                    return Err(self.rule("nothing was paid, so nothing can be refunded"));
-                };
-                if *amount_vnd == 0 || *amount_vnd > paid {
+                let refundable = self.dossier.paid_vnd - self.dossier.refunded_vnd;
+                if refundable == 0 {
+                    return Err(self.rule("nothing paid remains to be refunded"));
+                }
+                if *amount_vnd == 0 || *amount_vnd > refundable {
                     return Err(DossierError::field(
                         "amount_vnd",
-                        format!("must be between 1 and the {paid} VND paid"),
+                        format!(
+                            "must be between 1 and the {refundable} VND paid and not yet refunded"
+                        ),
                     ));
                 }
                 DossierChange::PaymentRefunded {
@@ -340,6 +334,13 @@ impl Context<'_> {
                 if *signed_on > local_date(at) {
                     return Err(DossierError::field("signed_on", "cannot be in the future"));
                 }
+                let received_on = local_date(self.deadlines()?.received_at);
+                if *signed_on < received_on {
+                    return Err(DossierError::field(
+                        "signed_on",
+                        format!("cannot be before the dossier was received on {received_on}"),
+                    ));
+                }
                 DossierChange::ResultIssued {
                     number: text("number", number)?,
                     signer: text("signer", signer)?,
@@ -347,10 +348,22 @@ impl Context<'_> {
                     document_ref: text("document_ref", document_ref)?,
                 }
             }
-            CommandBody::ReturnResult { method, recipient } => DossierChange::ResultReturned {
-                method: *method,
-                recipient: text("recipient", recipient)?,
-            },
+            CommandBody::ReturnResult { method, recipient } => {
+                // The portal can only deliver online; the desk hands over at the
+                // counter or sends by post.
+                let principal = &self.command.principal;
+                if *method != ReturnMethod::Online && !principal.has_any(&[Role::ReceptionOfficer])
+                {
+                    return Err(DossierError::field(
+                        "method",
+                        "only the one-stop desk returns a result at the counter or by post",
+                    ));
+                }
+                DossierChange::ResultReturned {
+                    method: *method,
+                    recipient: text("recipient", recipient)?,
+                }
+            }
             CommandBody::IssueApology {
                 new_appointment,
                 reason,
@@ -411,12 +424,16 @@ impl Context<'_> {
                 holder: submission.unit.clone(),
             });
         }
-        if self.services.units.version_at(&submission.unit, at).is_none() {
-            return Err(DossierError::field(
-                "submission.unit",
-                format!("unit {} does not exist at {at}", submission.unit),
-            ));
-        }
+        let receiving_unit = self
+            .services
+            .units
+            .version_at(&submission.unit, at)
+            .ok_or_else(|| {
+                DossierError::field(
+                    "submission.unit",
+                    format!("unit {} does not exist at {at}", submission.unit),
+                )
+            })?;
         let procedure = self
             .services
             .procedures
@@ -427,10 +444,22 @@ impl Context<'_> {
                     format!("no procedure {} is in force", submission.procedure),
                 )
             })?;
+        if procedure.level != receiving_unit.level {
+            return Err(DossierError::field(
+                "submission.procedure",
+                format!(
+                    "procedure {} is handled at {:?} level, unit {} is at {:?} level",
+                    procedure.code, procedure.level, submission.unit, receiving_unit.level
+                ),
+            ));
+        }
         let case = procedure.case(&submission.case_id).ok_or_else(|| {
             DossierError::field(
                 "submission.case_id",
-                format!("procedure {} has no case {:?}", procedure.code, submission.case_id),
+                format!(
+                    "procedure {} has no case {:?}",
+                    procedure.code, submission.case_id
+                ),
             )
         })?;
         if submission.channel == crate::dossier::command::Channel::Online
@@ -441,8 +470,13 @@ impl Context<'_> {
                 format!("procedure {} is not offered online", procedure.code),
             ));
         }
-        check_applicant(&submission.applicant)?;
-        check_documents_against(procedure, &submission.documents, "submission.documents", false)?;
+        let applicant = applicant(&submission.applicant, local_date(at))?;
+        let documents = documents_of(
+            procedure,
+            &submission.documents,
+            "submission.documents",
+            false,
+        )?;
         let submitted = DossierChange::DossierSubmitted {
             dossier_id: submission.dossier_id.clone(),
             unit: submission.unit.clone(),
@@ -455,8 +489,8 @@ impl Context<'_> {
                 processing_time: case.processing_time,
                 supplement_clock: procedure.supplement_clock,
             },
-            applicant: submission.applicant.clone(),
-            documents: submission.documents.clone(),
+            applicant,
+            documents,
         };
         let Some(code) = accept_with_code else {
             return Ok(vec![submitted]);
@@ -492,13 +526,20 @@ impl Context<'_> {
         if code.unit() != unit {
             return Err(DossierError::field(
                 "code",
-                format!("the code's unit {} is not the receiving unit {unit}", code.unit()),
+                format!(
+                    "the code's unit {} is not the receiving unit {unit}",
+                    code.unit()
+                ),
             ));
         }
         if code.date() != local_date(at) {
             return Err(DossierError::field(
                 "code",
-                format!("the code's date {} is not the reception date {}", code.date(), local_date(at)),
+                format!(
+                    "the code's date {} is not the reception date {}",
+                    code.date(),
+                    local_date(at)
+                ),
             ));
         }
         let terms = dossier
@@ -508,7 +549,12 @@ impl Context<'_> {
         let procedure = self.procedure_version(terms)?;
         let missing: Vec<&str> = procedure
             .required_components()
-            .filter(|component| !dossier.documents.iter().any(|doc| doc.component == component.code))
+            .filter(|component| {
+                !dossier
+                    .documents
+                    .iter()
+                    .any(|doc| doc.component == component.code)
+            })
             .map(|component| component.code.as_str())
             .collect();
         if !missing.is_empty() {
@@ -539,15 +585,22 @@ impl Context<'_> {
             })
     }
 
-    fn check_documents(&self, documents: &[SubmittedDocument], require_some: bool) -> Result<(), DossierError> {
+    /// Documents brought in later (completion, supplement): at least one.
+    fn documents(
+        &self,
+        documents: &[SubmittedDocument],
+    ) -> Result<Vec<SubmittedDocument>, DossierError> {
         let procedure = self.procedure_version(self.terms()?)?;
-        check_documents_against(procedure, documents, "documents", require_some)
+        documents_of(procedure, documents, "documents", true)
     }
 
     fn check_receiving_unit(&self, to_unit: &UnitId) -> Result<UnitId, DossierError> {
         let from_unit = self.holder()?.clone();
         if to_unit == &from_unit {
-            return Err(DossierError::field("to_unit", "is the unit already holding the dossier"));
+            return Err(DossierError::field(
+                "to_unit",
+                "is the unit already holding the dossier",
+            ));
         }
         if self.services.units.version_at(to_unit, self.at()).is_none() {
             return Err(DossierError::field(
@@ -605,16 +658,20 @@ impl Context<'_> {
     }
 
     /// The apology (phiếu xin lỗi) must come at least one working day before
-    /// the appointment it replaces, and name a later one.
-    fn apology(&self, new_appointment: DateTime<Utc>, reason: &str) -> Result<DossierChange, DossierError> {
+    /// the due date (TTHC.md), and name a later appointment than the current one.
+    fn apology(
+        &self,
+        new_appointment: DateTime<Utc>,
+        reason: &str,
+    ) -> Result<DossierChange, DossierError> {
         let deadlines = self.deadlines()?;
         let notice = self
             .calendar()
-            .working_time_between(self.at(), deadlines.appointment_at);
+            .working_time_between(self.at(), deadlines.due_at);
         if notice < WorkingMinutes(WorkingMinutes::PER_DAY) {
             return Err(self.rule(format!(
-                "an apology must be issued at least one working day before the appointment {}",
-                deadlines.appointment_at
+                "an apology must be issued at least one working day before the due date {}",
+                deadlines.due_at
             )));
         }
         if new_appointment <= deadlines.appointment_at {
@@ -632,7 +689,11 @@ impl Context<'_> {
 }
 
 /// `instant` moved later by `waited` working time (unchanged when nothing was waited).
-fn shift(calendar: &WorkingCalendar, instant: DateTime<Utc>, waited: WorkingMinutes) -> DateTime<Utc> {
+fn shift(
+    calendar: &WorkingCalendar,
+    instant: DateTime<Utc>,
+    waited: WorkingMinutes,
+) -> DateTime<Utc> {
     if waited == WorkingMinutes::ZERO {
         instant
     } else {
@@ -646,7 +707,10 @@ fn text(field: &str, value: &str) -> Result<String, DossierError> {
         return Err(DossierError::field(field, "is required"));
     }
     if trimmed.chars().count() > MAX_TEXT {
-        return Err(DossierError::field(field, format!("is longer than {MAX_TEXT} characters")));
+        return Err(DossierError::field(
+            field,
+            format!("is longer than {MAX_TEXT} characters"),
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -658,14 +722,16 @@ fn optional_text(field: &str, value: &Option<String>) -> Result<Option<String>, 
     }
 }
 
-fn non_empty_list(field: &str, items: &[String]) -> Result<(), DossierError> {
+/// A list of named items: at least one, each a valid text; returned trimmed.
+fn non_empty_list(field: &str, items: &[String]) -> Result<Vec<String>, DossierError> {
     if items.is_empty() {
         return Err(DossierError::field(field, "must name at least one item"));
     }
-    for (index, item) in items.iter().enumerate() {
-        text(&format!("{field}[{index}]"), item)?;
-    }
-    Ok(())
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| text(&format!("{field}[{index}]"), item))
+        .collect()
 }
 
 fn future(
@@ -674,54 +740,87 @@ fn future(
     at: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, DossierError> {
     match value {
-        Some(deadline) if deadline <= at => Err(DossierError::field(field, "must be in the future")),
+        Some(deadline) if deadline <= at => {
+            Err(DossierError::field(field, "must be in the future"))
+        }
         other => Ok(other),
     }
 }
 
-fn payment_total(items: &[PaymentItem]) -> Result<u64, DossierError> {
+/// The items of a payment request, trimmed, and their total.
+fn payment_items(items: &[PaymentItem]) -> Result<(Vec<PaymentItem>, u64), DossierError> {
     if items.is_empty() {
         return Err(DossierError::field("items", "must name at least one item"));
     }
-    items.iter().enumerate().try_fold(0u64, |total, (index, item)| {
-        text(&format!("items[{index}].name"), &item.name)?;
+    let mut total: u64 = 0;
+    let mut checked = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let name = text(&format!("items[{index}].name"), &item.name)?;
         if item.amount_vnd == 0 {
-            return Err(DossierError::field(format!("items[{index}].amount_vnd"), "must be positive"));
+            return Err(DossierError::field(
+                format!("items[{index}].amount_vnd"),
+                "must be positive",
+            ));
         }
-        total
+        total = total
             .checked_add(item.amount_vnd)
-            .ok_or_else(|| DossierError::field("items", "the total overflows"))
-    })
+            .ok_or_else(|| DossierError::field("items", "the total overflows"))?;
+        checked.push(PaymentItem {
+            name,
+            amount_vnd: item.amount_vnd,
+        });
+    }
+    Ok((checked, total))
 }
 
-fn check_documents_against(
+/// Documents checked against the procedure's components, names trimmed.
+fn documents_of(
     procedure: &Procedure,
     documents: &[SubmittedDocument],
     field: &str,
     require_some: bool,
-) -> Result<(), DossierError> {
+) -> Result<Vec<SubmittedDocument>, DossierError> {
     if require_some && documents.is_empty() {
-        return Err(DossierError::field(field, "must include at least one document"));
+        return Err(DossierError::field(
+            field,
+            "must include at least one document",
+        ));
     }
-    for (index, document) in documents.iter().enumerate() {
-        let field = format!("{field}[{index}]");
-        if !procedure.components.iter().any(|c| c.code == document.component) {
-            return Err(DossierError::field(
-                format!("{field}.component"),
-                format!("procedure {} has no component {:?}", procedure.code, document.component),
-            ));
-        }
-        text(&format!("{field}.name"), &document.name)?;
-        if document.originals == 0 && document.copies == 0 {
-            return Err(DossierError::field(field, "needs at least one original or copy"));
-        }
-    }
-    Ok(())
+    documents
+        .iter()
+        .enumerate()
+        .map(|(index, document)| {
+            let field = format!("{field}[{index}]");
+            let component = document.component.trim();
+            if !procedure.components.iter().any(|c| c.code == component) {
+                return Err(DossierError::field(
+                    format!("{field}.component"),
+                    format!(
+                        "procedure {} has no component {component:?}",
+                        procedure.code
+                    ),
+                ));
+            }
+            if document.originals == 0 && document.copies == 0 {
+                return Err(DossierError::field(
+                    field,
+                    "needs at least one original or copy",
+                ));
+            }
+            Ok(SubmittedDocument {
+                component: component.to_owned(),
+                name: text(&format!("{field}.name"), &document.name)?,
+                originals: document.originals,
+                copies: document.copies,
+            })
+        })
+        .collect()
 }
 
-/// Checks the applicant's data (Decree 13/2023 personal data: validated, never guessed).
-fn check_applicant(applicant: &Applicant) -> Result<(), DossierError> {
-    text("applicant.name", &applicant.name)?;
+/// The applicant's data (personal data under Decree 13/2023), checked and
+/// normalised: texts trimmed, blank optional fields recorded as absent.
+fn applicant(applicant: &Applicant, today: NaiveDate) -> Result<Applicant, DossierError> {
+    let name = text("applicant.name", &applicant.name)?;
     let id = applicant.identity_number.trim();
     let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     let id_ok = match applicant.kind {
@@ -740,10 +839,20 @@ fn check_applicant(applicant: &Applicant) -> Result<(), DossierError> {
             ApplicantKind::Citizen => "12 digits (CCCD) or 9 digits (CMND)",
             ApplicantKind::Organization => "10 digits, or 10 digits '-' 3 digits",
         };
-        return Err(DossierError::field("applicant.identity_number", format!("expected {expected}")));
+        return Err(DossierError::field(
+            "applicant.identity_number",
+            format!("expected {expected}"),
+        ));
     }
-    if let Some(phone) = &applicant.phone {
-        let digits = phone.strip_prefix("+84").map_or(phone.as_str(), |rest| rest);
+    if applicant.birth_date.is_some_and(|born| born > today) {
+        return Err(DossierError::field(
+            "applicant.birth_date",
+            "cannot be in the future",
+        ));
+    }
+    let phone = optional_text("applicant.phone", &applicant.phone)?;
+    if let Some(phone) = &phone {
+        let digits = phone.strip_prefix("+84").unwrap_or(phone);
         if !(all_digits(digits) && (9..=11).contains(&digits.len())) {
             return Err(DossierError::field(
                 "applicant.phone",
@@ -751,14 +860,26 @@ fn check_applicant(applicant: &Applicant) -> Result<(), DossierError> {
             ));
         }
     }
-    if let Some(email) = &applicant.email {
-        let well_formed = email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.contains('@'));
+    let email = optional_text("applicant.email", &applicant.email)?;
+    if let Some(email) = &email {
+        let well_formed = email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.contains('@')
+        });
         if !well_formed {
-            return Err(DossierError::field("applicant.email", "is not an e-mail address"));
+            return Err(DossierError::field(
+                "applicant.email",
+                "is not an e-mail address",
+            ));
         }
     }
-    optional_text("applicant.address", &applicant.address)?;
-    Ok(())
+    Ok(Applicant {
+        kind: applicant.kind,
+        name,
+        identity_number: id.to_owned(),
+        birth_date: applicant.birth_date,
+        address: optional_text("applicant.address", &applicant.address)?,
+        phone,
+        email,
+        vneid_verified: applicant.vneid_verified,
+    })
 }

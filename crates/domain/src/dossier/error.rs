@@ -66,9 +66,7 @@ impl DossierError {
         match self {
             DossierError::RoleNotAllowed { .. }
             | DossierError::NotHolder { .. }
-            | DossierError::NotAssignee { .. } => {
-                RejectionKind::Forbidden
-            }
+            | DossierError::NotAssignee { .. } => RejectionKind::Forbidden,
             DossierError::InvalidStatus { .. }
             | DossierError::RuleViolated { .. }
             | DossierError::Deleted { .. } => RejectionKind::Conflict,
@@ -91,5 +89,8 @@ pub enum RejectionKind {
 }
 
 fn status_name(status: &Option<DossierStatus>) -> String {
-    status.map_or_else(|| "none (not submitted)".to_owned(), |status| status.to_string())
+    status.map_or_else(
+        || "none (not submitted)".to_owned(),
+        |status| status.to_string(),
+    )
 }

@@ -45,16 +45,24 @@ pub struct Deadlines {
     pub appointment_at: DateTime<Utc>,
 }
 
-/// Fees and charges.
+/// Fees and charges: the state of the latest request. Totals paid and
+/// refunded over the dossier's life are kept beside it on [`Dossier`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum PaymentState {
     #[default]
     NotRequested,
-    Requested { total_vnd: u64 },
-    Paid { amount_vnd: u64 },
+    Requested {
+        total_vnd: u64,
+    },
+    Paid {
+        amount_vnd: u64,
+    },
     Exempted,
-    Refunded { amount_vnd: u64 },
+    /// Refunded, in part or in full: the total refunded so far.
+    Refunded {
+        amount_vnd: u64,
+    },
 }
 
 /// A pause waiting for the applicant, and where processing resumes.
@@ -87,6 +95,8 @@ pub struct Dossier {
     paused: WorkingMinutes,
     completion_requested: bool,
     payment: PaymentState,
+    paid_vnd: u64,
+    refunded_vnd: u64,
     /// Status 9: the finish time for timeliness.
     finished_at: Option<DateTime<Utc>>,
     /// Status 10, or the time of refusal, withdrawal or stop.
@@ -121,6 +131,7 @@ impl Dossier {
     pub fn documents(&self) -> &[SubmittedDocument] {
         &self.documents
     }
+    /// The unit the dossier was addressed to, then the unit that accepted it.
     pub fn receiving_unit(&self) -> Option<&UnitId> {
         self.receiving_unit.as_ref()
     }
@@ -156,6 +167,14 @@ impl Dossier {
     pub fn payment(&self) -> PaymentState {
         self.payment
     }
+    /// Everything paid over the dossier's life.
+    pub fn paid_vnd(&self) -> u64 {
+        self.paid_vnd
+    }
+    /// Everything refunded over the dossier's life.
+    pub fn refunded_vnd(&self) -> u64 {
+        self.refunded_vnd
+    }
     pub fn finished_at(&self) -> Option<DateTime<Utc>> {
         self.finished_at
     }
@@ -171,11 +190,17 @@ impl Dossier {
 
     /// Timeliness at `at`: of the finish for a finished dossier, of the
     /// deadline for one in progress; `None` when not accepted or closed
-    /// otherwise (refused, withdrawn, stopped — reports count those apart).
+    /// otherwise (refused, withdrawn, stopped — reports count those apart) or
+    /// soft-deleted.
     pub fn timeliness(&self, policy: TimelinessPolicy, at: DateTime<Utc>) -> Option<Timeliness> {
+        if self.deleted {
+            return None;
+        }
         let deadlines = self.deadlines.as_ref()?;
         if let Some(finished_at) = self.finished_at {
-            return Some(Timeliness::Finished(policy.finished(finished_at, deadlines.due_at)));
+            return Some(Timeliness::Finished(
+                policy.finished(finished_at, deadlines.due_at),
+            ));
         }
         self.step.is_open_after_acceptance().then(|| {
             let waiting = matches!(self.step, Step::AwaitingSupplement | Step::AwaitingPayment);
@@ -194,7 +219,7 @@ impl Dossier {
         if let Some(pause) = self.pause.take() {
             self.step = pause.resume_step;
         }
-        self.paused = WorkingMinutes(self.paused.0.saturating_add(clock.waited.0));
+        self.paused = self.paused.saturating_add(clock.waited);
         if let Some(deadlines) = self.deadlines.as_mut() {
             deadlines.due_at = clock.due_at;
             deadlines.appointment_at = clock.appointment_at;
@@ -231,10 +256,13 @@ impl Dossier {
             }
             DossierChange::DossierAccepted {
                 code,
-                unit: _,
+                unit,
                 counting_from,
                 due_at,
             } => {
+                // The accepting unit is the receiving unit, even if the
+                // dossier was handed over before acceptance.
+                self.receiving_unit = Some(unit);
                 self.code = Some(code);
                 self.deadlines = Some(Deadlines {
                     received_at: at,
@@ -291,6 +319,7 @@ impl Dossier {
                 amount_vnd, clock, ..
             } => {
                 self.payment = PaymentState::Paid { amount_vnd };
+                self.paid_vnd = self.paid_vnd.saturating_add(amount_vnd);
                 self.end_pause(&clock);
             }
             DossierChange::PaymentExempted { clock, .. } => {
@@ -298,7 +327,10 @@ impl Dossier {
                 self.end_pause(&clock);
             }
             DossierChange::PaymentRefunded { amount_vnd, .. } => {
-                self.payment = PaymentState::Refunded { amount_vnd };
+                self.refunded_vnd = self.refunded_vnd.saturating_add(amount_vnd);
+                self.payment = PaymentState::Refunded {
+                    amount_vnd: self.refunded_vnd,
+                };
             }
             DossierChange::DossierTransferred { to_unit, .. } => {
                 self.hold(to_unit);

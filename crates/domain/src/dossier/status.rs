@@ -213,7 +213,10 @@ impl Step {
             // Whether there is anything to refund is the payment state's business.
             Action::RefundPayment => self != NotSubmitted,
             Action::Transfer => {
-                matches!(self, Accepted | TransferredIn | AtDepartment | WithSpecialist | Approved)
+                matches!(
+                    self,
+                    Accepted | TransferredIn | AtDepartment | WithSpecialist | Approved
+                )
             }
             Action::SubmitDraft => self == WithSpecialist,
             Action::ApproveDraft | Action::SendBackDraft => self == AwaitingApproval,
@@ -225,7 +228,9 @@ impl Step {
             Action::IssueApology | Action::StopProcessing | Action::CorrectDueDate => {
                 self.is_open_after_acceptance()
             }
-            Action::Withdraw => self.is_open_after_acceptance() || matches!(self, Submitted | AwaitingCompletion),
+            Action::Withdraw => {
+                self.is_open_after_acceptance() || matches!(self, Submitted | AwaitingCompletion)
+            }
             // Deletion is orthogonal to the lifecycle (a flag, checked by the aggregate).
             Action::SoftDelete | Action::RestoreDeleted => self != NotSubmitted,
         }

@@ -61,17 +61,30 @@ impl TimelinessPolicy {
             TimelinessPolicy::ByDate => finished_day > due_day,
             TimelinessPolicy::ByTimestamp => finished_at > due_at,
         };
-        if late { Finished::Late } else { Finished::OnTime }
+        if late {
+            Finished::Late
+        } else {
+            Finished::OnTime
+        }
     }
 
     /// An open dossier at `at`. Dossiers waiting for the applicant (supplement,
     /// payment) count as within time, as Biểu 06 requires.
-    pub fn in_progress(self, at: DateTime<Utc>, due_at: DateTime<Utc>, waiting_for_applicant: bool) -> InProgress {
+    pub fn in_progress(
+        self,
+        at: DateTime<Utc>,
+        due_at: DateTime<Utc>,
+        waiting_for_applicant: bool,
+    ) -> InProgress {
         let overdue = !waiting_for_applicant
             && match self {
                 TimelinessPolicy::ByDate => local_date(at) > local_date(due_at),
                 TimelinessPolicy::ByTimestamp => at > due_at,
             };
-        if overdue { InProgress::Overdue } else { InProgress::WithinTime }
+        if overdue {
+            InProgress::Overdue
+        } else {
+            InProgress::WithinTime
+        }
     }
 }
