@@ -157,10 +157,17 @@ impl Action {
     }
 
     /// Must the acting principal belong to the unit holding the dossier?
-    /// The portal relays the applicant and is bound to no unit; an
+    /// The portal relays the applicant and is bound to no unit, but only when
+    /// it acts as the portal: a user who also holds a staff role allowed for
+    /// the action acts in that capacity, bound to their unit. An
     /// administrator corrects any dossier their unit's subtree ever held.
     pub fn holder_scope(self, principal: &Principal) -> HolderScope {
-        if principal.roles.contains(&Role::Portal) && self.allowed_roles().contains(&Role::Portal) {
+        let allowed = self.allowed_roles();
+        let acts_as_staff = principal
+            .roles
+            .iter()
+            .any(|role| *role != Role::Portal && allowed.contains(role));
+        if !acts_as_staff && principal.has_any(&[Role::Portal]) && allowed.contains(&Role::Portal) {
             HolderScope::Any
         } else if matches!(
             self,

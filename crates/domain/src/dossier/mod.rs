@@ -328,9 +328,13 @@ impl Dossier {
             }
             DossierChange::PaymentRefunded { amount_vnd, .. } => {
                 self.refunded_vnd = self.refunded_vnd.saturating_add(amount_vnd);
-                self.payment = PaymentState::Refunded {
-                    amount_vnd: self.refunded_vnd,
-                };
+                // A request still awaited stays the current fact: its amount
+                // is what the next confirmation is checked against.
+                if !matches!(self.payment, PaymentState::Requested { .. }) {
+                    self.payment = PaymentState::Refunded {
+                        amount_vnd: self.refunded_vnd,
+                    };
+                }
             }
             DossierChange::DossierTransferred { to_unit, .. } => {
                 self.hold(to_unit);

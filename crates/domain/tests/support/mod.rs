@@ -16,7 +16,7 @@ use motcua_domain::dossier::command::{
     PaymentMethod, ReturnMethod, Submission, SubmittedDocument,
 };
 use motcua_domain::dossier::error::DossierError;
-use motcua_domain::dossier::event::DossierEvent;
+use motcua_domain::dossier::event::{DossierChange, DossierEvent};
 use motcua_domain::dossier::status::Step;
 use motcua_domain::procedure::{
     Component, Fee, FeeKind, OnlineLevel, Procedure, ProcedureCase, ProcedureCatalog,
@@ -52,9 +52,10 @@ pub fn vn(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> DateTime<U
 }
 
 pub fn holidays() -> Arc<DayTable> {
-    let days: Vec<CalendarDay> =
-        serde_json::from_str(include_str!("../../../../data/calendar/vietnam-2024-2026.json"))
-            .unwrap();
+    let days: Vec<CalendarDay> = serde_json::from_str(include_str!(
+        "../../../../data/calendar/vietnam-2024-2026.json"
+    ))
+    .unwrap();
     Arc::new(DayTable::new(days).unwrap())
 }
 
@@ -66,7 +67,13 @@ pub fn hierarchy() -> UnitHierarchy {
     let since = vn(2020, 1, 1, 0, 0);
     let mut builder = UnitHierarchyBuilder::new();
     builder
-        .open(unit(PROVINCE), "UBND tỉnh Hà Giang", UnitLevel::Province, None, since)
+        .open(
+            unit(PROVINCE),
+            "UBND tỉnh Hà Giang",
+            UnitLevel::Province,
+            None,
+            since,
+        )
         .open(
             unit(DEPARTMENT),
             "Sở Tư pháp",
@@ -516,3 +523,258 @@ pub const ALL_STEPS: [Step; 16] = [
     Step::ResultIssued,
     Step::ResultReturned,
 ];
+
+// ---------------------------------------------------------------------------
+// Principals, replay and handling, for the given/when/then tests
+// ---------------------------------------------------------------------------
+
+/// A principal holding every role at `unit_code`: no permission check can
+/// refuse it there, so only the lifecycle (or the data) can.
+pub fn all_roles(user: &str, unit_code: &str) -> Principal {
+    principal(user, unit_code, &Role::ALL)
+}
+
+/// A principal holding only `role` at `unit_code`.
+pub fn only_role(role: Role, unit_code: &str) -> Principal {
+    principal("someone", unit_code, &[role])
+}
+
+/// An event as the aggregate records it: who, when, what changed.
+pub fn recorded(by: Principal, at: DateTime<Utc>, change: DossierChange) -> DossierEvent {
+    DossierEvent { at, by, change }
+}
+
+/// The state reached by applying `events`, in order, to a new dossier.
+pub fn replay<'a>(events: impl IntoIterator<Item = &'a DossierEvent>) -> Dossier {
+    let mut dossier = Dossier::default();
+    for event in events {
+        cqrs_es::Aggregate::apply(&mut dossier, event.clone());
+    }
+    dossier
+}
+
+/// What the cqrs-es `handle` of one command did to a dossier.
+pub struct Handled {
+    pub result: Result<(), DossierError>,
+    /// Every event written to the sink, even by a command that then failed.
+    pub emitted: Vec<DossierEvent>,
+    pub before: Dossier,
+    pub after: Dossier,
+}
+
+/// Runs `command` through `cqrs_es::Aggregate::handle` on the dossier
+/// rebuilt from `given`, keeping what reached the event sink.
+pub fn handle(given: &[DossierEvent], command: DossierCommand) -> Handled {
+    let before = replay(given);
+    let mut after = before.clone();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (result, emitted) = runtime.block_on(async {
+        let sink = cqrs_es::event_sink::EventSink::<Dossier>::default();
+        let result = cqrs_es::Aggregate::handle(&mut after, command, &services(), &sink).await;
+        (result, sink.collect().await)
+    });
+    Handled {
+        result,
+        emitted,
+        before,
+        after,
+    }
+}
+
+/// The rejection of `command` after `given`; panics unless it was rejected
+/// with no event written and the aggregate left exactly as it was.
+#[track_caller]
+pub fn rejection(given: &[DossierEvent], command: DossierCommand) -> DossierError {
+    let body = format!("{:?}", command.body);
+    let handled = handle(given, command);
+    let Err(error) = handled.result else {
+        panic!(
+            "expected a rejection of {body}, got events {:#?}",
+            handled.emitted
+        );
+    };
+    assert!(
+        handled.emitted.is_empty(),
+        "rejected with {error} but emitted {:#?}",
+        handled.emitted
+    );
+    assert_eq!(
+        handled.after, handled.before,
+        "a rejection changed the aggregate"
+    );
+    error
+}
+
+// ---------------------------------------------------------------------------
+// The building permit: a district procedure of 15 working days that restarts
+// ---------------------------------------------------------------------------
+
+/// A complete building-permit submission to the district.
+pub fn building_submission(channel: Channel) -> Submission {
+    Submission {
+        dossier_id: DossierId::try_from("d-0002".to_owned()).unwrap(),
+        unit: unit(DISTRICT),
+        channel,
+        procedure: BUILDING.parse::<ProcedureCode>().unwrap(),
+        case_id: "nha-o".to_owned(),
+        applicant: applicant(),
+        documents: vec![document("DON"), document("BV")],
+    }
+}
+
+/// A building permit handed in at the district's counter and accepted there
+/// on the spot at `at` (code sequence 1 of that day).
+pub fn building_accepted(at: DateTime<Utc>) -> Story {
+    Story::new().run(command(
+        officer(DISTRICT),
+        at,
+        CommandBody::Submit {
+            submission: Box::new(building_submission(Channel::InPerson)),
+            accept_with_code: Some(code_for(DISTRICT, at, 1)),
+        },
+    ))
+}
+
+/// [`building_accepted`] at `at`, forwarded at the same instant and assigned
+/// to "specialist" by the head of department.
+pub fn building_with_specialist(at: DateTime<Utc>) -> Story {
+    building_accepted(at)
+        .run(command(
+            officer(DISTRICT),
+            at,
+            CommandBody::Forward {
+                department: "Phòng Kinh tế - Hạ tầng".to_owned(),
+                step_due_at: None,
+                note: None,
+            },
+        ))
+        .run(command(
+            head(DISTRICT),
+            at,
+            CommandBody::Assign {
+                specialist: "specialist".to_owned(),
+                step_due_at: None,
+                note: None,
+            },
+        ))
+}
+
+// ---------------------------------------------------------------------------
+// One well-formed command of each kind
+// ---------------------------------------------------------------------------
+
+/// One well-formed body for every `CommandBody` variant (the submission in
+/// each of its three channels, at the counter also accepted on the spot), for
+/// a birth-registration dossier held by `holder` and a command at `at`.
+/// Well formed means the data passes every field check; whether the state
+/// allows it (a refund needs a payment, an apology enough notice, a
+/// restore a deleted dossier) is the test's business.
+pub fn one_command_of_each_kind(holder: &str, at: DateTime<Utc>) -> Vec<CommandBody> {
+    let other_unit = if holder == DISTRICT {
+        PROVINCE
+    } else {
+        DISTRICT
+    };
+    let successor = if holder == OTHER_COMMUNE {
+        COMMUNE
+    } else {
+        OTHER_COMMUNE
+    };
+    let reason = || "Lý do ghi trong sổ".to_owned();
+    let submit = |channel: Channel, accept: bool| CommandBody::Submit {
+        submission: Box::new(Submission {
+            unit: unit(holder),
+            ..birth_submission(channel)
+        }),
+        accept_with_code: accept.then(|| code_for(holder, at, 1)),
+    };
+    vec![
+        submit(Channel::Online, false),
+        submit(Channel::Post, false),
+        submit(Channel::InPerson, false),
+        submit(Channel::InPerson, true),
+        CommandBody::Accept {
+            code: code_for(holder, at, 1),
+        },
+        CommandBody::RequestCompletion {
+            missing: vec!["Văn bản ủy quyền".to_owned()],
+            reason: reason(),
+        },
+        CommandBody::ProvideCompletion {
+            documents: vec![document("UQ")],
+        },
+        CommandBody::Refuse { reason: reason() },
+        CommandBody::Forward {
+            department: "Tư pháp - Hộ tịch".to_owned(),
+            step_due_at: None,
+            note: None,
+        },
+        CommandBody::Assign {
+            specialist: "specialist-2".to_owned(),
+            step_due_at: None,
+            note: None,
+        },
+        CommandBody::RequestSupplement {
+            reason: reason(),
+            missing_items: vec!["Văn bản ủy quyền".to_owned()],
+            applicant_deadline: at + chrono::Days::new(7),
+        },
+        CommandBody::ReceiveSupplement {
+            documents: vec![document("UQ")],
+        },
+        CommandBody::RequestPayment {
+            items: vec![PaymentItem {
+                name: "Lệ phí cấp bản sao trích lục".to_owned(),
+                amount_vnd: 8_000,
+            }],
+        },
+        CommandBody::ConfirmPayment {
+            amount_vnd: 8_000,
+            receipt_number: "BL-0002".to_owned(),
+            method: PaymentMethod::BankTransfer,
+        },
+        CommandBody::ExemptPayment { reason: reason() },
+        CommandBody::RefundPayment {
+            amount_vnd: 1_000,
+            reason: reason(),
+        },
+        CommandBody::Transfer {
+            to_unit: unit(other_unit),
+            reason: reason(),
+        },
+        CommandBody::HandOver {
+            to_unit: unit(successor),
+            reason: reason(),
+        },
+        CommandBody::SubmitDraft {
+            summary: "Dự thảo kết quả".to_owned(),
+            document_ref: None,
+        },
+        CommandBody::ApproveDraft { note: None },
+        CommandBody::SendBackDraft { reason: reason() },
+        CommandBody::IssueResult {
+            number: "124/2024/KS".to_owned(),
+            signer: "Chủ tịch UBND".to_owned(),
+            signed_on: local_date(at),
+            document_ref: "GKS-124".to_owned(),
+        },
+        CommandBody::ReturnResult {
+            method: ReturnMethod::Online,
+            recipient: "Nguyễn Văn An".to_owned(),
+        },
+        CommandBody::IssueApology {
+            new_appointment: at + chrono::Days::new(30),
+            reason: reason(),
+        },
+        CommandBody::Withdraw { reason: reason() },
+        CommandBody::StopProcessing { reason: reason() },
+        CommandBody::CorrectDueDate {
+            due_at: at + chrono::Days::new(10),
+            reason: reason(),
+        },
+        CommandBody::SoftDelete { reason: reason() },
+        CommandBody::RestoreDeleted { reason: reason() },
+    ]
+}
