@@ -76,9 +76,11 @@ pub enum OnlineLevel {
 
 /// How long the administration has to settle a case.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "unit", content = "amount")]
+// JSON: `{"working_minutes": 240}` or `{"calendar_days": 10}`: the unit is in the name.
+#[serde(rename_all = "snake_case")]
 pub enum ProcessingTime {
     /// Working time inside office sessions (1 working day = 480 minutes).
+    #[serde(rename = "working_minutes")]
     WorkingTime(WorkingMinutes),
     /// Calendar days; a deadline on a day off moves to the next working day.
     CalendarDays(u32),

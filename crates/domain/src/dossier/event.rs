@@ -46,6 +46,7 @@ pub struct ProcedureTerms {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClockAdjustment {
     /// Working time spent waiting.
+    #[serde(rename = "waited_minutes")]
     pub waited: WorkingMinutes,
     pub policy: SupplementClock,
     pub previous_due_at: DateTime<Utc>,
