@@ -12,16 +12,15 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::calendar::{WorkingCalendar, WorkingMinutes, local_date};
-use crate::dossier::Dossier;
-use crate::dossier::PaymentState;
 use crate::dossier::code::DossierCode;
 use crate::dossier::command::{
-    Applicant, ApplicantKind, CommandBody, DossierCommand, PaymentItem, ReturnMethod, Submission,
-    SubmittedDocument,
+    Applicant, ApplicantKind, Channel, CommandBody, DossierCommand, PaymentItem, ReturnMethod,
+    Submission, SubmittedDocument,
 };
 use crate::dossier::error::DossierError;
 use crate::dossier::event::{ClockAdjustment, DossierChange, DossierEvent, ProcedureTerms};
-use crate::procedure::{Procedure, SupplementClock};
+use crate::dossier::{Deadlines, Dossier, PaymentState};
+use crate::procedure::{OnlineLevel, Procedure, SupplementClock};
 use crate::role::{Action, HolderScope, Principal, Role};
 use crate::services::DossierServices;
 use crate::unit::UnitId;
@@ -165,7 +164,7 @@ impl Context<'_> {
             .ok_or_else(|| self.rule("the dossier has no procedure"))
     }
 
-    fn deadlines(&self) -> Result<&crate::dossier::Deadlines, DossierError> {
+    fn deadlines(&self) -> Result<&Deadlines, DossierError> {
         self.dossier
             .deadlines
             .as_ref()
@@ -462,8 +461,8 @@ impl Context<'_> {
                 ),
             )
         })?;
-        if submission.channel == crate::dossier::command::Channel::Online
-            && procedure.online_level == crate::procedure::OnlineLevel::InformationOnly
+        if submission.channel == Channel::Online
+            && procedure.online_level == OnlineLevel::InformationOnly
         {
             return Err(DossierError::field(
                 "submission.channel",
@@ -496,7 +495,7 @@ impl Context<'_> {
             return Ok(vec![submitted]);
         };
         // In-person reception: submit and accept in one step.
-        if submission.channel != crate::dossier::command::Channel::InPerson {
+        if submission.channel != Channel::InPerson {
             return Err(DossierError::field(
                 "accept_with_code",
                 "only a dossier handed in at the counter is accepted on submission",
