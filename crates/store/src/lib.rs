@@ -1,0 +1,22 @@
+//! The event log of motcua, on PostgreSQL (production) and SQLite (the
+//! embedded default), and the cqrs-es repository over it.
+//!
+//! This crate is the only writer of the event log, and with the other store
+//! code the only place that writes SQL. Events are appended, never updated
+//! or deleted:
+//! - appends are optimistic: a stale sequence fails with [`StoreError::Conflict`];
+//! - every event carries a hash chaining it to the previous event of its
+//!   stream ([`hash`]), so rewriting history is evident;
+//! - the global log is read in commit order with no gaps ([`EventStore::read_all`]).
+
+mod error;
+pub mod hash;
+mod postgres;
+mod record;
+mod repository;
+mod sqlite;
+mod store;
+
+pub use error::StoreError;
+pub use record::{LogCursor, NewEvent, RecordedEvent, SnapshotUpdate};
+pub use store::EventStore;

@@ -1,0 +1,348 @@
+//! One suite, run against both backends: appends, optimistic concurrency,
+//! the hash chain, snapshots and the gap-free global log.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{Xorshift, event};
+use motcua_store::{EventStore, LogCursor, SnapshotUpdate, StoreError, hash};
+use serde_json::json;
+
+/// Runs each listed test against a fresh SQLite and a fresh PostgreSQL store.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    let db = super::common::sqlite().await;
+                    super::$test(&db.store).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    let Some(db) = super::common::postgres().await else { return };
+                    super::$test(&db.store).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    appended_events_read_back_exactly,
+    each_hash_chains_to_the_previous_event_of_its_stream,
+    a_stale_sequence_is_a_conflict_and_writes_nothing,
+    concurrent_appends_at_one_sequence_let_exactly_one_win,
+    an_append_must_continue_its_stream,
+    a_snapshot_is_written_with_its_events,
+    the_global_log_pages_in_order_without_repeats,
+    a_tailing_reader_sees_every_event_of_concurrent_writers_once,
+);
+
+async fn appended_events_read_back_exactly(store: &EventStore) {
+    let events = [event("a", 1), event("a", 2), event("a", 3)];
+    let appended = store.append(&events, None).await.unwrap();
+    assert_eq!(appended.len(), 3);
+    let loaded = store.load_stream("Dossier", "a", 0).await.unwrap();
+    assert_eq!(loaded, appended, "what was read is what was written");
+    assert_eq!(
+        loaded.iter().map(|e| &e.event).cloned().collect::<Vec<_>>(),
+        events
+    );
+    let tail = store.load_stream("Dossier", "a", 2).await.unwrap();
+    assert_eq!(tail.len(), 1);
+    assert_eq!(tail[0].event.sequence, 3);
+    assert!(
+        store
+            .load_stream("Dossier", "unknown", 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.load_stream("Other", "a", 0).await.unwrap().is_empty());
+}
+
+async fn each_hash_chains_to_the_previous_event_of_its_stream(store: &EventStore) {
+    store
+        .append(&[event("a", 1), event("a", 2)], None)
+        .await
+        .unwrap();
+    store.append(&[event("b", 1)], None).await.unwrap();
+    store.append(&[event("a", 3)], None).await.unwrap();
+    for stream in ["a", "b"] {
+        let mut previous = hash::GENESIS;
+        for recorded in store.load_stream("Dossier", stream, 0).await.unwrap() {
+            // Recomputed from what the database gives back (jsonb reorders keys).
+            assert_eq!(
+                recorded.hash,
+                hash::chain(&previous, &recorded.event, recorded.recorded_at)
+            );
+            previous = recorded.hash;
+        }
+    }
+    let a = store.load_stream("Dossier", "a", 0).await.unwrap();
+    assert_ne!(a[0].hash, a[1].hash);
+}
+
+async fn a_stale_sequence_is_a_conflict_and_writes_nothing(store: &EventStore) {
+    store
+        .append(&[event("a", 1), event("a", 2)], None)
+        .await
+        .unwrap();
+    let mut stale = event("a", 2);
+    stale.payload = json!({"note": "written by a writer who did not see #2"});
+    let error = store
+        .append(&[stale, event("a", 3)], None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, StoreError::Conflict { aggregate_id, sequence: 2, .. } if aggregate_id == "a"),
+        "{error:?}"
+    );
+    let loaded = store.load_stream("Dossier", "a", 0).await.unwrap();
+    assert_eq!(loaded.len(), 2, "the whole append was rolled back");
+    assert_eq!(loaded[1].event, event("a", 2));
+}
+
+async fn concurrent_appends_at_one_sequence_let_exactly_one_win(store: &EventStore) {
+    store.append(&[event("a", 1)], None).await.unwrap();
+    let store = Arc::new(store.clone());
+    let writers: Vec<_> = (0..16)
+        .map(|writer| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let mut next = event("a", 2);
+                next.actor = format!("writer-{writer}");
+                store.append(&[next], None).await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for writer in writers {
+        match writer.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(StoreError::Conflict { sequence: 2, .. }) => {}
+            Err(other) => panic!("unexpected error {other:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    assert_eq!(store.load_stream("Dossier", "a", 0).await.unwrap().len(), 2);
+}
+
+async fn an_append_must_continue_its_stream(store: &EventStore) {
+    let gap = store.append(&[event("a", 2)], None).await.unwrap_err();
+    assert!(matches!(gap, StoreError::InvalidAppend { .. }), "{gap:?}");
+    let skipped = store
+        .append(&[event("a", 1), event("a", 3)], None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(skipped, StoreError::InvalidAppend { .. }),
+        "{skipped:?}"
+    );
+    let mixed = store
+        .append(&[event("a", 1), event("b", 2)], None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(mixed, StoreError::InvalidAppend { .. }),
+        "{mixed:?}"
+    );
+    let mut anonymous = event("a", 1);
+    anonymous.actor.clear();
+    let missing = store.append(&[anonymous], None).await.unwrap_err();
+    assert!(
+        matches!(missing, StoreError::MissingMetadata { field: "actor", .. }),
+        "{missing:?}"
+    );
+    assert!(
+        store
+            .read_all(LogCursor::START, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing was written"
+    );
+}
+
+async fn a_snapshot_is_written_with_its_events(store: &EventStore) {
+    assert_eq!(store.snapshot("Dossier", "a").await.unwrap(), None);
+    let first = SnapshotUpdate {
+        payload: json!({"state": 2}),
+        last_sequence: 2,
+        current_snapshot: 1,
+    };
+    store
+        .append(&[event("a", 1), event("a", 2)], Some(&first))
+        .await
+        .unwrap();
+    assert_eq!(store.snapshot("Dossier", "a").await.unwrap(), Some(first));
+    let second = SnapshotUpdate {
+        payload: json!({"state": 3}),
+        last_sequence: 3,
+        current_snapshot: 2,
+    };
+    store.append(&[event("a", 3)], Some(&second)).await.unwrap();
+    assert_eq!(
+        store.snapshot("Dossier", "a").await.unwrap(),
+        Some(second.clone())
+    );
+    // A conflicting append leaves the snapshot as it was.
+    let stale = SnapshotUpdate {
+        payload: json!({"state": "stale"}),
+        last_sequence: 3,
+        current_snapshot: 3,
+    };
+    store
+        .append(&[event("a", 3)], Some(&stale))
+        .await
+        .unwrap_err();
+    assert_eq!(store.snapshot("Dossier", "a").await.unwrap(), Some(second));
+}
+
+async fn the_global_log_pages_in_order_without_repeats(store: &EventStore) {
+    for round in 1..=5 {
+        for stream in ["a", "b", "c"] {
+            store.append(&[event(stream, round)], None).await.unwrap();
+        }
+    }
+    let everything = read_everything(store, 15).await;
+    assert!(
+        everything
+            .windows(2)
+            .all(|pair| pair[0].cursor < pair[1].cursor)
+    );
+    let mut paged = Vec::new();
+    let mut after = LogCursor::START;
+    loop {
+        let page = store.read_all(after, 4).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.cursor;
+        paged.extend(page);
+    }
+    assert_eq!(paged, everything);
+    assert!(store.read_all(after, 4).await.unwrap().is_empty());
+}
+
+/// 16 writers append while a reader tails the log from its last cursor: the
+/// reader receives every committed event exactly once, in the log's order.
+async fn a_tailing_reader_sees_every_event_of_concurrent_writers_once(store: &EventStore) {
+    const WRITERS: u64 = 16;
+    const APPENDS: i64 = 25;
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|writer| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let mut random = Xorshift(0x9E37_79B9_7F4A_7C15 ^ (writer + 1));
+                for sequence in 1..=APPENDS {
+                    store
+                        .append(&[event(&format!("w{writer}"), sequence)], None)
+                        .await
+                        .unwrap();
+                    tokio::time::sleep(Duration::from_micros(random.below(2_000))).await;
+                }
+            })
+        })
+        .collect();
+    let expected = (WRITERS as i64 * APPENDS) as usize;
+    let reader = {
+        let store = store.clone();
+        tokio::spawn(async move { tail_until(&store, expected).await })
+    };
+    // A failing writer is reported as such, not as a reader waiting in vain.
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let received = reader.await.unwrap();
+    assert_tail_is_the_log(store, &received, expected).await;
+}
+
+/// Reads the log from the start until `expected` events came, within a minute.
+pub async fn tail_until(store: &EventStore, expected: usize) -> Vec<motcua_store::RecordedEvent> {
+    let mut received = Vec::new();
+    let mut after = LogCursor::START;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while received.len() < expected {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of {expected} events arrived",
+            received.len()
+        );
+        let page = store.read_all(after, 50).await.unwrap();
+        match page.last() {
+            Some(last) => after = last.cursor,
+            None => tokio::time::sleep(Duration::from_millis(2)).await,
+        }
+        received.extend(page);
+    }
+    received
+}
+
+/// The whole log once `expected` events are visible. On PostgreSQL events
+/// become visible to readers only when every older transaction of the
+/// cluster has ended (other tests' included): wait for that, bounded.
+pub async fn read_everything(
+    store: &EventStore,
+    expected: usize,
+) -> Vec<motcua_store::RecordedEvent> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let log = store.read_all(LogCursor::START, u32::MAX).await.unwrap();
+        assert!(
+            log.len() <= expected,
+            "{} events where {expected} were written",
+            log.len()
+        );
+        if log.len() == expected {
+            return log;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of {expected} events became visible",
+            log.len()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// The tail holds each event once, and in the same order as a full read afterwards.
+pub async fn assert_tail_is_the_log(
+    store: &EventStore,
+    received: &[motcua_store::RecordedEvent],
+    expected: usize,
+) {
+    let positions: HashSet<i64> = received.iter().map(|event| event.cursor.position).collect();
+    assert_eq!(
+        positions.len(),
+        received.len(),
+        "an event was received twice"
+    );
+    assert_eq!(received.len(), expected);
+    let log = read_everything(store, expected).await;
+    let order: Vec<_> = log.iter().map(|event| event.cursor).collect();
+    let tailed: Vec<_> = received.iter().map(|event| event.cursor).collect();
+    assert_eq!(tailed, order, "the reader saw another order than the log's");
+    let streams: BTreeSet<_> = received
+        .iter()
+        .map(|event| event.event.aggregate_id.clone())
+        .collect();
+    for stream in streams {
+        let sequences: Vec<_> = received
+            .iter()
+            .filter(|event| event.event.aggregate_id == stream)
+            .map(|event| event.event.sequence)
+            .collect();
+        assert!(
+            sequences.windows(2).all(|pair| pair[0] + 1 == pair[1]),
+            "stream {stream} out of order"
+        );
+    }
+}
