@@ -3,6 +3,12 @@
 //!
 //! Every serialized event's metadata must carry `unit` and `actor` (the
 //! command path puts the principal there) and may carry `command_id`.
+//!
+//! A snapshot passed to `persist` is recorded as covering every event of
+//! that append. That holds for cqrs-es's aggregate store (a snapshot after
+//! each command); its "snapshot every N" store may snapshot only part of an
+//! append, so it must not be used over this repository. Snapshots every N
+//! events come with motcua's own command path.
 
 use cqrs_es::Aggregate;
 use cqrs_es::persist::{

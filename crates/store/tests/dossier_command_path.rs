@@ -1,0 +1,330 @@
+//! The Dossier aggregate driven by cqrs-es's framework on the store, on both
+//! backends: what the command path will do for every mutation.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeZone, Utc};
+use cqrs_es::persist::PersistedEventStore;
+use cqrs_es::{AggregateError, CqrsFramework, EventStore as _};
+use motcua_domain::DossierServices;
+use motcua_domain::calendar::{
+    DayTable, OfficeHours, VIETNAM, WorkingCalendar, WorkingMinutes, local_date,
+};
+use motcua_domain::dossier::Dossier;
+use motcua_domain::dossier::code::DossierCode;
+use motcua_domain::dossier::command::{
+    Applicant, ApplicantKind, Channel, CommandBody, DossierCommand, DossierId, Submission,
+    SubmittedDocument,
+};
+use motcua_domain::dossier::error::DossierError;
+use motcua_domain::dossier::status::DossierStatus;
+use motcua_domain::procedure::{
+    Component, OnlineLevel, Procedure, ProcedureCase, ProcedureCatalog, ProcessingTime,
+    SupplementClock,
+};
+use motcua_domain::role::{Principal, Role};
+use motcua_domain::unit::{UnitHierarchyBuilder, UnitId, UnitLevel};
+use motcua_store::{EventStore, LogCursor};
+
+const COMMUNE: &str = "000.01.20.H56";
+
+type Framework = CqrsFramework<Dossier, PersistedEventStore<EventStore, Dossier>>;
+
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    let db = super::common::sqlite().await;
+                    super::$test(&db.store).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    let Some(db) = super::common::postgres().await else { return };
+                    super::$test(&db.store).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    a_dossier_lives_its_lifecycle_on_the_store,
+    a_rejected_command_writes_nothing,
+    concurrent_commands_on_one_dossier_conflict_instead_of_forking,
+);
+
+fn unit() -> UnitId {
+    COMMUNE.parse().unwrap()
+}
+
+fn vn(hour: u32, minute: u32) -> DateTime<Utc> {
+    VIETNAM
+        .with_ymd_and_hms(2024, 11, 5, hour, minute, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn services() -> DossierServices {
+    let since = vn(0, 0) - chrono::Duration::days(365);
+    let mut units = UnitHierarchyBuilder::new();
+    units.open(unit(), "UBND xã Đạo Đức", UnitLevel::Commune, None, since);
+    let procedure = Procedure {
+        code: "1.001193".parse().unwrap(),
+        local_code: None,
+        version: 1,
+        name: "Đăng ký khai sinh".to_owned(),
+        field: "Hộ tịch".to_owned(),
+        level: UnitLevel::Commune,
+        online_level: OnlineLevel::FullProcess,
+        cases: vec![ProcedureCase {
+            id: "default".to_owned(),
+            name: "Đăng ký khai sinh".to_owned(),
+            processing_time: ProcessingTime::WorkingTime(WorkingMinutes(240)),
+        }],
+        fees: vec![],
+        components: vec![Component {
+            code: "TK".to_owned(),
+            name: "Tờ khai".to_owned(),
+            required: true,
+            originals: 1,
+            copies: 0,
+        }],
+        supplement_clock: SupplementClock::Shift,
+        valid_from: since,
+    };
+    DossierServices::new(
+        Arc::new(ProcedureCatalog::new([procedure]).unwrap()),
+        Arc::new(units.build().unwrap()),
+        WorkingCalendar::new(OfficeHours::default(), Arc::new(DayTable::empty())),
+    )
+}
+
+fn framework(store: &EventStore) -> Framework {
+    CqrsFramework::new(
+        PersistedEventStore::new_aggregate_store(store.clone()),
+        vec![],
+        services(),
+    )
+}
+
+fn principal(user: &str, role: Role) -> Principal {
+    Principal {
+        user_id: user.to_owned(),
+        unit: unit(),
+        roles: vec![role],
+    }
+}
+
+/// What the command path puts beside every event: who, for which unit, which command.
+fn metadata(principal: &Principal, command_id: &str) -> HashMap<String, String> {
+    HashMap::from([
+        ("unit".to_owned(), principal.unit.to_string()),
+        ("actor".to_owned(), principal.user_id.clone()),
+        ("command_id".to_owned(), command_id.to_owned()),
+    ])
+}
+
+async fn run(
+    framework: &Framework,
+    id: &str,
+    principal: Principal,
+    at: DateTime<Utc>,
+    body: CommandBody,
+) -> Result<(), AggregateError<DossierError>> {
+    let command_id = format!("{id}-{at}");
+    let metadata = metadata(&principal, &command_id);
+    framework
+        .execute_with_metadata(
+            id,
+            DossierCommand {
+                principal,
+                at,
+                body,
+            },
+            metadata,
+        )
+        .await
+}
+
+fn submit(id: &str) -> CommandBody {
+    CommandBody::Submit {
+        submission: Box::new(Submission {
+            dossier_id: DossierId::try_from(id.to_owned()).unwrap(),
+            unit: unit(),
+            channel: Channel::InPerson,
+            procedure: "1.001193".parse().unwrap(),
+            case_id: "default".to_owned(),
+            applicant: Applicant {
+                kind: ApplicantKind::Citizen,
+                name: "Nguyễn Văn An".to_owned(),
+                identity_number: "002090001234".to_owned(),
+                birth_date: None,
+                address: None,
+                phone: None,
+                email: None,
+                vneid_verified: true,
+            },
+            documents: vec![SubmittedDocument {
+                component: "TK".to_owned(),
+                name: "Tờ khai".to_owned(),
+                originals: 1,
+                copies: 0,
+            }],
+        }),
+        accept_with_code: Some(DossierCode::new(unit(), local_date(vn(8, 0)), 1).unwrap()),
+    }
+}
+
+async fn load(store: &EventStore, id: &str) -> Dossier {
+    let events = PersistedEventStore::<EventStore, Dossier>::new_event_store(store.clone());
+    let mut dossier = Dossier::default();
+    for envelope in events.load_events(id).await.unwrap() {
+        cqrs_es::Aggregate::apply(&mut dossier, envelope.payload);
+    }
+    dossier
+}
+
+async fn a_dossier_lives_its_lifecycle_on_the_store(store: &EventStore) {
+    let cqrs = framework(store);
+    let officer = principal("officer", Role::ReceptionOfficer);
+    run(&cqrs, "d-1", officer.clone(), vn(8, 0), submit("d-1"))
+        .await
+        .unwrap();
+    let forward = CommandBody::Forward {
+        department: "Tư pháp - Hộ tịch".to_owned(),
+        step_due_at: None,
+        note: None,
+    };
+    run(&cqrs, "d-1", officer.clone(), vn(8, 5), forward)
+        .await
+        .unwrap();
+    let assign = CommandBody::Assign {
+        specialist: "specialist".to_owned(),
+        step_due_at: None,
+        note: None,
+    };
+    run(
+        &cqrs,
+        "d-1",
+        principal("head", Role::DepartmentHead),
+        vn(8, 10),
+        assign,
+    )
+    .await
+    .unwrap();
+
+    let stream = store.load_stream("Dossier", "d-1", 0).await.unwrap();
+    let types: Vec<_> = stream
+        .iter()
+        .map(|event| event.event.event_type.as_str())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "DossierSubmitted",
+            "DossierAccepted",
+            "ForwardedToDepartment",
+            "SpecialistAssigned"
+        ]
+    );
+    assert!(
+        stream
+            .iter()
+            .all(|event| event.event.unit_id == COMMUNE && event.event.event_version == "1.0")
+    );
+    assert_eq!(stream[3].event.actor, "head");
+    assert_eq!(
+        stream[0].event.command_id, stream[1].event.command_id,
+        "one command, two events"
+    );
+
+    // The framework's snapshot and a replay of the stream agree.
+    let replayed = load(store, "d-1").await;
+    assert_eq!(replayed.status(), Some(DossierStatus::Processing));
+    assert_eq!(replayed.assignee(), Some("specialist"));
+    let snapshot = store.snapshot("Dossier", "d-1").await.unwrap().unwrap();
+    assert_eq!(snapshot.last_sequence, 4);
+    assert_eq!(
+        serde_json::from_value::<Dossier>(snapshot.payload).unwrap(),
+        replayed
+    );
+    assert_eq!(
+        store.read_all(LogCursor::START, 100).await.unwrap().len(),
+        4
+    );
+}
+
+async fn a_rejected_command_writes_nothing(store: &EventStore) {
+    let cqrs = framework(store);
+    let officer = principal("officer", Role::ReceptionOfficer);
+    run(&cqrs, "d-2", officer.clone(), vn(8, 0), submit("d-2"))
+        .await
+        .unwrap();
+    let approve = CommandBody::ApproveDraft { note: None };
+    let error = run(
+        &cqrs,
+        "d-2",
+        principal("leader", Role::UnitLeader),
+        vn(8, 5),
+        approve,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            AggregateError::UserError(DossierError::InvalidStatus { .. })
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        store.load_stream("Dossier", "d-2", 0).await.unwrap().len(),
+        2
+    );
+}
+
+async fn concurrent_commands_on_one_dossier_conflict_instead_of_forking(store: &EventStore) {
+    let cqrs = Arc::new(framework(store));
+    let officer = principal("officer", Role::ReceptionOfficer);
+    run(&cqrs, "d-3", officer.clone(), vn(8, 0), submit("d-3"))
+        .await
+        .unwrap();
+    // Eight officers forward the same accepted dossier at once: one wins;
+    // the others either lost the race (conflict) or saw it already forwarded.
+    let attempts: Vec<_> = (0..8)
+        .map(|attempt| {
+            let cqrs = Arc::clone(&cqrs);
+            let officer = officer.clone();
+            tokio::spawn(async move {
+                let forward = CommandBody::Forward {
+                    department: format!("Phòng {attempt}"),
+                    step_due_at: None,
+                    note: None,
+                };
+                run(&cqrs, "d-3", officer, vn(8, 5), forward).await
+            })
+        })
+        .collect();
+    let mut succeeded = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(()) => succeeded += 1,
+            Err(AggregateError::AggregateConflict) => {}
+            Err(AggregateError::UserError(DossierError::InvalidStatus { .. })) => {}
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(succeeded, 1);
+    let stream = store.load_stream("Dossier", "d-3", 0).await.unwrap();
+    assert_eq!(stream.len(), 3, "exactly one forward was recorded");
+}
