@@ -43,6 +43,14 @@ pub enum StoreError {
         operation: &'static str,
         source: sqlx::Error,
     },
+    /// No dossier code can be issued for this unit and day: the date cannot
+    /// be written as yyMMdd, or the day's counter is exhausted.
+    #[error("cannot issue a dossier code for unit {unit} on {date}: {reason}")]
+    DossierCode {
+        unit: String,
+        date: chrono::NaiveDate,
+        reason: String,
+    },
     /// A stored row cannot be read back as an event.
     #[error("corrupt event at position {position}: {reason}")]
     Corrupt { position: i64, reason: String },

@@ -1,6 +1,7 @@
 //! The hash chain: each event's hash is SHA-256 over the previous event's
 //! hash in the same stream (32 zero bytes for the first) and the event's
-//! canonical bytes.
+//! canonical bytes: stream, sequence, type, version, payload, metadata,
+//! unit, actor, client command id and recording time.
 //!
 //! Canonical bytes are independent of how a database stores JSON: every
 //! field is length-prefixed, and JSON is re-encoded with object keys sorted
@@ -33,6 +34,11 @@ pub fn chain(previous: &[u8; 32], event: &NewEvent, recorded_at: DateTime<Utc>) 
     field(canonical_json(&event.metadata).as_bytes());
     field(event.unit_id.as_bytes());
     field(event.actor.as_bytes());
+    // Absent and empty differ: a presence byte precedes the command id.
+    match &event.command_id {
+        Some(command_id) => field(&[&[1u8][..], command_id.as_bytes()].concat()),
+        None => field(&[0u8]),
+    }
     field(&recorded_at.timestamp_micros().to_be_bytes());
     hasher.finalize().into()
 }

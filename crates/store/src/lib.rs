@@ -9,6 +9,7 @@
 //!   stream ([`hash`]), so rewriting history is evident;
 //! - the global log is read in commit order with no gaps ([`EventStore::read_all`]).
 
+mod counter;
 mod error;
 pub mod hash;
 mod postgres;
@@ -16,7 +17,11 @@ mod record;
 mod repository;
 mod sqlite;
 mod store;
+mod tail;
+mod verify;
 
 pub use error::StoreError;
 pub use record::{LogCursor, NewEvent, RecordedEvent, SnapshotUpdate};
 pub use store::EventStore;
+pub use tail::Tail;
+pub use verify::{BreakKind, Broken, ChainReport};

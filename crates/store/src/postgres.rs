@@ -8,16 +8,23 @@
 //! skipped, whatever order positions were handed out in. The price: a
 //! long-running transaction holds readers back (lag, never loss).
 
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Postgres as Pg, Row, Transaction};
+use tokio::sync::Notify;
 
 use crate::error::StoreError;
 use crate::hash;
 use crate::record::{LogCursor, NewEvent, RecordedEvent, SnapshotUpdate};
 
 const BACKEND: &str = "PostgreSQL";
+
+/// The channel every append notifies on commit.
+const CHANNEL: &str = "motcua_events";
 
 const COLUMNS: &str = "aggregate_type, aggregate_id, sequence, event_type, event_version, \
      payload, metadata, position, transaction_id::text AS transaction_id, unit_id, actor, \
@@ -26,6 +33,9 @@ const COLUMNS: &str = "aggregate_type, aggregate_id, sequence, event_type, event
 #[derive(Debug, Clone)]
 pub struct Postgres {
     pool: PgPool,
+    /// Woken by the listener on each notification from any process.
+    appended: Arc<Notify>,
+    listening: Arc<OnceLock<()>>,
 }
 
 impl Postgres {
@@ -38,7 +48,11 @@ impl Postgres {
                 backend: BACKEND,
                 source,
             })?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            appended: Arc::new(Notify::new()),
+            listening: Arc::new(OnceLock::new()),
+        })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -80,6 +94,19 @@ impl Postgres {
                 Err(error)
             }
         }
+    }
+
+    /// The signal tailing readers wait on; the first call starts listening.
+    ///
+    /// The listener reconnects by itself after a lost connection;
+    /// notifications sent meanwhile are lost, which readers survive by
+    /// polling as well.
+    pub(crate) fn appended(&self) -> Arc<Notify> {
+        self.listening.get_or_init(|| {
+            let (pool, appended) = (self.pool.clone(), Arc::clone(&self.appended));
+            tokio::spawn(listen(pool, appended));
+        });
+        Arc::clone(&self.appended)
     }
 
     pub(crate) async fn load_stream(
@@ -199,6 +226,12 @@ async fn write(
         });
         previous = hash;
     }
+    // Delivered on commit only, to every listening process.
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(CHANNEL)
+        .execute(&mut **tx)
+        .await
+        .map_err(StoreError::database("notify readers"))?;
     if let Some(snapshot) = snapshot {
         let first = &events[0];
         sqlx::query(
@@ -218,6 +251,34 @@ async fn write(
         .map_err(StoreError::database("write a snapshot"))?;
     }
     Ok(recorded)
+}
+
+async fn listen(pool: PgPool, appended: Arc<Notify>) {
+    loop {
+        let error = relay_notifications(&pool, &appended).await;
+        if pool.is_closed() {
+            return;
+        }
+        tracing::warn!(%error, "event notifications interrupted; readers poll until the listener reconnects");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Wakes readers on each notification until the connection fails.
+async fn relay_notifications(pool: &PgPool, appended: &Notify) -> sqlx::Error {
+    let mut listener = match PgListener::connect_with(pool).await {
+        Ok(listener) => listener,
+        Err(error) => return error,
+    };
+    if let Err(error) = listener.listen(CHANNEL).await {
+        return error;
+    }
+    loop {
+        if let Err(error) = listener.recv().await {
+            return error;
+        }
+        appended.notify_waiters();
+    }
 }
 
 /// The hash of the event before `first` in its stream.

@@ -16,7 +16,7 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 use sqlx::{Row, Sqlite as Lite, Transaction};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Notify};
 
 use crate::error::StoreError;
 use crate::hash;
@@ -32,6 +32,8 @@ const COLUMNS: &str = "aggregate_type, aggregate_id, sequence, event_type, event
 pub struct Sqlite {
     pool: SqlitePool,
     writer: Arc<Mutex<()>>,
+    /// Wakes tailing readers after each append (one process owns the file).
+    appended: Arc<Notify>,
 }
 
 impl Sqlite {
@@ -54,6 +56,7 @@ impl Sqlite {
         Ok(Self {
             pool,
             writer: Arc::new(Mutex::new(())),
+            appended: Arc::new(Notify::new()),
         })
     }
 
@@ -88,6 +91,7 @@ impl Sqlite {
                 tx.commit()
                     .await
                     .map_err(StoreError::database("commit an append"))?;
+                self.appended.notify_waiters();
                 Ok(recorded)
             }
             Err(error) => {
@@ -97,6 +101,10 @@ impl Sqlite {
                 Err(error)
             }
         }
+    }
+
+    pub(crate) fn appended(&self) -> Arc<Notify> {
+        Arc::clone(&self.appended)
     }
 
     pub(crate) async fn load_stream(

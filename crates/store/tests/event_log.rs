@@ -214,7 +214,7 @@ async fn the_global_log_pages_in_order_without_repeats(store: &EventStore) {
             store.append(&[event(stream, round)], None).await.unwrap();
         }
     }
-    let everything = read_everything(store, 15).await;
+    let everything = common::read_everything(store, 15).await;
     assert!(
         everything
             .windows(2)
@@ -286,33 +286,6 @@ pub async fn tail_until(store: &EventStore, expected: usize) -> Vec<motcua_store
     received
 }
 
-/// The whole log once `expected` events are visible. On PostgreSQL events
-/// become visible to readers only when every older transaction of the
-/// cluster has ended (other tests' included): wait for that, bounded.
-pub async fn read_everything(
-    store: &EventStore,
-    expected: usize,
-) -> Vec<motcua_store::RecordedEvent> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let log = store.read_all(LogCursor::START, u32::MAX).await.unwrap();
-        assert!(
-            log.len() <= expected,
-            "{} events where {expected} were written",
-            log.len()
-        );
-        if log.len() == expected {
-            return log;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "only {} of {expected} events became visible",
-            log.len()
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
 /// The tail holds each event once, and in the same order as a full read afterwards.
 pub async fn assert_tail_is_the_log(
     store: &EventStore,
@@ -326,7 +299,7 @@ pub async fn assert_tail_is_the_log(
         "an event was received twice"
     );
     assert_eq!(received.len(), expected);
-    let log = read_everything(store, expected).await;
+    let log = common::read_everything(store, expected).await;
     let order: Vec<_> = log.iter().map(|event| event.cursor).collect();
     let tailed: Vec<_> = received.iter().map(|event| event.cursor).collect();
     assert_eq!(tailed, order, "the reader saw another order than the log's");

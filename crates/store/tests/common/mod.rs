@@ -4,7 +4,9 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use motcua_store::{EventStore, NewEvent};
+use std::time::Duration;
+
+use motcua_store::{EventStore, LogCursor, NewEvent};
 use serde_json::json;
 use sqlx::{Connection, Executor, PgConnection};
 
@@ -165,5 +167,32 @@ impl Xorshift {
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0 % bound
+    }
+}
+
+/// The whole log once `expected` events are visible. On PostgreSQL events
+/// become visible to readers only when every older transaction of the
+/// cluster has ended (other tests' included): wait for that, bounded.
+pub async fn read_everything(
+    store: &EventStore,
+    expected: usize,
+) -> Vec<motcua_store::RecordedEvent> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let log = store.read_all(LogCursor::START, u32::MAX).await.unwrap();
+        assert!(
+            log.len() <= expected,
+            "{} events where {expected} were written",
+            log.len()
+        );
+        if log.len() == expected {
+            return log;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of {expected} events became visible",
+            log.len()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }

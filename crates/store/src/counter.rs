@@ -1,0 +1,89 @@
+//! Dossier code counters: `<unit e-ID>-<yyMMdd>-<NNNN>`, numbered from 1 per
+//! unit per local reception day.
+//!
+//! A number is taken by one atomic upsert, outside any event append:
+//! - PostgreSQL: `INSERT … ON CONFLICT … DO UPDATE … RETURNING` locks the
+//!   counter row, so only receptions of the same unit on the same day wait
+//!   for one another; the first two receptions of a day race on the primary
+//!   key and the loser turns into the update.
+//! - SQLite: the same statement, alone in its autocommit transaction, holds
+//!   the database's write lock from start to end; concurrent callers wait on
+//!   the busy timeout.
+//!
+//! A number once taken is never handed out again, even if the reception that
+//! took it fails afterwards: the sequence may have gaps, never duplicates.
+
+use chrono::NaiveDate;
+use motcua_domain::dossier::code::DossierCode;
+use motcua_domain::unit::UnitId;
+
+use crate::error::StoreError;
+use crate::store::EventStore;
+
+const NEXT_SEQUENCE_POSTGRES: &str = "INSERT INTO dossier_code_counters (unit_id, day, last_sequence) \
+     VALUES ($1, $2, 1) \
+     ON CONFLICT (unit_id, day) \
+     DO UPDATE SET last_sequence = dossier_code_counters.last_sequence + 1 \
+     RETURNING last_sequence";
+
+const NEXT_SEQUENCE_SQLITE: &str = "INSERT INTO dossier_code_counters (unit_id, day, last_sequence) \
+     VALUES (?1, ?2, 1) \
+     ON CONFLICT (unit_id, day) \
+     DO UPDATE SET last_sequence = dossier_code_counters.last_sequence + 1 \
+     RETURNING last_sequence";
+
+const OPERATION: &str = "take the next dossier code";
+
+impl EventStore {
+    /// The next dossier code of `unit` on `date`: `<unit e-ID>-<yyMMdd>-<NNNN>`,
+    /// the sequence counting from 1 per unit per day.
+    ///
+    /// `date` is the local (Asia/Ho_Chi_Minh) reception date, as
+    /// `motcua_domain::calendar::local_date` gives it. Concurrent calls never
+    /// receive the same code; a code taken by a reception that then fails is
+    /// not reused.
+    ///
+    /// Fails with [`StoreError::DossierCode`] if no code can be written for
+    /// this date (the year must be 2000–2099; checked before a number is
+    /// taken) or the day's counter is exhausted (beyond `u32::MAX`), and with
+    /// [`StoreError::Database`] if the database fails.
+    pub async fn next_dossier_code(
+        &self,
+        unit: &UnitId,
+        date: NaiveDate,
+    ) -> Result<DossierCode, StoreError> {
+        let cannot = |reason: String| StoreError::DossierCode {
+            unit: unit.as_str().to_owned(),
+            date,
+            reason,
+        };
+        // Refuse a date no code can carry before spending a number on it.
+        DossierCode::new(unit.clone(), date, 1).map_err(|error| cannot(error.to_string()))?;
+
+        let last_sequence: i64 = match self {
+            EventStore::Postgres(store) => {
+                sqlx::query_scalar(NEXT_SEQUENCE_POSTGRES)
+                    .bind(unit.as_str())
+                    .bind(date)
+                    .fetch_one(store.pool())
+                    .await
+            }
+            EventStore::Sqlite(store) => {
+                sqlx::query_scalar(NEXT_SEQUENCE_SQLITE)
+                    .bind(unit.as_str())
+                    .bind(date)
+                    .fetch_one(store.pool())
+                    .await
+            }
+        }
+        .map_err(StoreError::database(OPERATION))?;
+
+        let sequence = u32::try_from(last_sequence).map_err(|_| {
+            cannot(format!(
+                "the day's counter reached {last_sequence}, beyond the largest sequence {}",
+                u32::MAX
+            ))
+        })?;
+        DossierCode::new(unit.clone(), date, sequence).map_err(|error| cannot(error.to_string()))
+    }
+}
