@@ -2,6 +2,7 @@
 //! backends: what the command path will do for every mutation.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use std::collections::HashMap;
@@ -33,29 +34,6 @@ use motcua_store::EventStore;
 const COMMUNE: &str = "000.01.20.H56";
 
 type Framework = CqrsFramework<Dossier, PersistedEventStore<EventStore, Dossier>>;
-
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    let db = super::common::sqlite().await;
-                    super::$test(&db.store).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    let Some(db) = super::common::postgres().await else { return };
-                    super::$test(&db.store).await;
-                }
-            )*
-        }
-    };
-}
 
 on_both_backends!(
     a_dossier_lives_its_lifecycle_on_the_store,

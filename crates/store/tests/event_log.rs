@@ -2,6 +2,7 @@
 //! the hash chain, snapshots and the gap-free global log.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use std::collections::{BTreeSet, HashSet};
@@ -11,30 +12,6 @@ use std::time::Duration;
 use common::{Xorshift, event};
 use motcua_store::{EventStore, LogCursor, SnapshotUpdate, StoreError, hash};
 use serde_json::json;
-
-/// Runs each listed test against a fresh SQLite and a fresh PostgreSQL store.
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    let db = super::common::sqlite().await;
-                    super::$test(&db.store).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    let Some(db) = super::common::postgres().await else { return };
-                    super::$test(&db.store).await;
-                }
-            )*
-        }
-    };
-}
 
 on_both_backends!(
     appended_events_read_back_exactly,

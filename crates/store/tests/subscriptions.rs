@@ -2,35 +2,13 @@
 //! served by polling when a notification is lost.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use std::time::{Duration, Instant};
 
 use common::event;
 use motcua_store::{EventStore, LogCursor};
-
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    let db = super::common::sqlite().await;
-                    super::$test(&db.store).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    let Some(db) = super::common::postgres().await else { return };
-                    super::$test(&db.store).await;
-                }
-            )*
-        }
-    };
-}
 
 on_both_backends!(
     an_append_wakes_a_waiting_reader_long_before_its_poll,

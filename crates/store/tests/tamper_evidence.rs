@@ -4,6 +4,7 @@
 //! `verify_all` (the global log) and `verify_stream` (one stream).
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
 mod common;
 
 use std::time::Duration;
@@ -12,30 +13,6 @@ use chrono::SecondsFormat;
 use common::event;
 use motcua_store::{BreakKind, Broken, ChainReport, EventStore, RecordedEvent, hash};
 use serde_json::{Value, json};
-
-/// Runs each listed test against a fresh SQLite and a fresh PostgreSQL store.
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    let db = super::common::sqlite().await;
-                    super::$test(&db.store).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    let Some(db) = super::common::postgres().await else { return };
-                    super::$test(&db.store).await;
-                }
-            )*
-        }
-    };
-}
 
 on_both_backends!(
     a_clean_log_is_intact,

@@ -2,6 +2,32 @@
 //! PostgreSQL database created from `DATABASE_URL` and dropped afterwards.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+/// Runs each listed test (an `async fn(&EventStore)` of the test file) against a
+/// fresh SQLite store and a fresh PostgreSQL store.
+#[allow(unused_macros)] // postgres_ordering.rs and append_only.rs use one backend
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    let db = super::common::sqlite().await;
+                    super::$test(&db.store).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $test() {
+                    let Some(db) = super::common::postgres().await else { return };
+                    super::$test(&db.store).await;
+                }
+            )*
+        }
+    };
+}
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use std::time::Duration;
