@@ -2,23 +2,30 @@
 
 mod cli;
 
+use std::process::ExitCode;
+
 use clap::{CommandFactory, Parser};
 
-use crate::cli::{Cli, Command};
+use crate::cli::Cli;
 
-fn main() -> anyhow::Result<()> {
+#[tokio::main]
+async fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Some(command) => run(command),
-        None => {
-            // Nothing to do yet without a subcommand: show what there is.
-            Cli::command().print_help()?;
-            Ok(())
+    let Some(command) = cli.command else {
+        // Nothing to do without a subcommand: show what there is.
+        return match Cli::command().print_help() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    };
+    match command.run(&cli.database_url).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {}", cli::report(&error));
+            ExitCode::FAILURE
         }
     }
-}
-
-/// Runs one subcommand.
-fn run(command: Command) -> anyhow::Result<()> {
-    match command {}
 }

@@ -12,6 +12,13 @@ pub enum StoreError {
         aggregate_id: String,
         sequence: i64,
     },
+    /// The client command was already recorded (a repeat that lost the
+    /// race to its first run); nothing was written.
+    #[error("command {command_id:?} of {actor} was already recorded")]
+    CommandAlreadyRecorded { actor: String, command_id: String },
+    /// A client command id that cannot be used.
+    #[error("invalid client command id {command_id:?}: {reason}")]
+    InvalidCommandId { command_id: String, reason: String },
     /// The append does not continue its stream (a gap, or events of several streams).
     #[error("invalid append to {aggregate_type}/{aggregate_id}: {reason}")]
     InvalidAppend {
@@ -54,6 +61,76 @@ pub enum StoreError {
     /// A stored row cannot be read back as an event.
     #[error("corrupt event at position {position}: {reason}")]
     Corrupt { position: i64, reason: String },
+    /// The database cannot be reached or refuses the connection (down, wrong
+    /// address or file, bad credentials). `location` never holds a password.
+    #[error("cannot connect to the {backend} database at {location}: {source}")]
+    Unreachable {
+        backend: &'static str,
+        location: String,
+        source: sqlx::Error,
+    },
+    /// The database did not answer in time (a host that drops packets, a
+    /// server too busy to accept).
+    #[error("cannot connect to the {backend} database at {location}: no answer within {timeout:?}")]
+    ConnectTimeout {
+        backend: &'static str,
+        location: String,
+        timeout: std::time::Duration,
+    },
+    /// Migrations this build carries have not been applied.
+    #[error(
+        "the {backend} database is not migrated: migration{} {} of this build {} not applied; run `motcua migrate`",
+        plural(pending.len()),
+        versions(pending),
+        if pending.len() == 1 { "is" } else { "are" }
+    )]
+    NotMigrated {
+        backend: &'static str,
+        pending: Vec<i64>,
+    },
+    /// The database has a migration this build does not know: a newer build
+    /// migrated it.
+    #[error(
+        "the {backend} database was migrated by a newer build of motcua: it has migration {version} ({description}), which this build does not know; run a build that knows it"
+    )]
+    UnknownMigration {
+        backend: &'static str,
+        version: i64,
+        description: String,
+    },
+    /// A migration was started and did not finish.
+    #[error(
+        "migration {version} ({description}) of the {backend} database did not complete; repair the database before running motcua"
+    )]
+    FailedMigration {
+        backend: &'static str,
+        version: i64,
+        description: String,
+    },
+    /// An applied migration is not the one this build carries under its version.
+    #[error(
+        "migration {version} ({description}) applied to the {backend} database differs from this build's migration {version}"
+    )]
+    ModifiedMigration {
+        backend: &'static str,
+        version: i64,
+        description: String,
+    },
+    /// A stored checkpoint cannot be read back.
+    #[error("corrupt checkpoint {id}: {reason}")]
+    CorruptCheckpoint { id: i64, reason: String },
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}
+
+fn versions(versions: &[i64]) -> String {
+    versions
+        .iter()
+        .map(|version| format!("{version:04}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl StoreError {
@@ -66,7 +143,11 @@ impl From<StoreError> for PersistenceError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Conflict { .. } => PersistenceError::OptimisticLockError,
-            StoreError::Connect { .. } => PersistenceError::ConnectionError(Box::new(error)),
+            StoreError::Connect { .. }
+            | StoreError::Unreachable { .. }
+            | StoreError::ConnectTimeout { .. } => {
+                PersistenceError::ConnectionError(Box::new(error))
+            }
             StoreError::Corrupt { .. } => PersistenceError::DeserializationError(Box::new(error)),
             other => PersistenceError::UnknownError(Box::new(other)),
         }

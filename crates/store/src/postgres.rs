@@ -13,22 +13,57 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use sqlx::Row;
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions, PgRow};
-use sqlx::{Postgres as Pg, Row, Transaction};
 use tokio::sync::Notify;
 
 use crate::error::StoreError;
 use crate::hash;
-use crate::record::{LogCursor, NewEvent, RecordedEvent, SnapshotUpdate};
+use crate::record::{
+    CommandKey, CommandOutcome, CommandRecord, Commit, LogCursor, NewEvent, RecordedEvent,
+    SnapshotUpdate,
+};
 
 const BACKEND: &str = "PostgreSQL";
 
-/// The channel every append notifies on commit.
+/// The channel every append notifies on commit (a trigger on `events`).
 const CHANNEL: &str = "motcua_events";
 
 const COLUMNS: &str = "aggregate_type, aggregate_id, sequence, event_type, event_version, \
      payload, metadata, position, transaction_id::text AS transaction_id, unit_id, actor, \
      recorded_at, command_id, hash";
+
+/// An append as one statement. The events come as parallel arrays (in
+/// sequence order, so positions follow sequences); the command record and
+/// the snapshot are written only when their parameters are not NULL. The
+/// notification to tailing readers is sent by a trigger on `events`.
+const APPEND: &str = "\
+WITH appended AS (
+    INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
+        payload, metadata, unit_id, actor, recorded_at, command_id, hash)
+    SELECT $1, $2, e.sequence, e.event_type, e.event_version, e.payload, e.metadata,
+        e.unit_id, e.actor, $3, e.command_id, e.hash
+    FROM UNNEST($4::int8[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[], $9::text[],
+        $10::text[], $11::text[], $12::bytea[])
+        WITH ORDINALITY AS e(sequence, event_type, event_version, payload, metadata, unit_id,
+            actor, command_id, hash, n)
+    ORDER BY e.n
+    RETURNING sequence, position, transaction_id
+), recorded AS (
+    INSERT INTO commands (actor, command_id, aggregate_type, aggregate_id, fingerprint,
+        sequence, event_count, transaction_id, position)
+    SELECT $13, $14, $1, $2, $15, last.sequence, $16, last.transaction_id, last.position
+    FROM (SELECT * FROM appended ORDER BY sequence DESC LIMIT 1) AS last
+    WHERE $14::text IS NOT NULL
+), snapshot AS (
+    INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
+    SELECT $1, $2, $17, $18, $19 WHERE $19::jsonb IS NOT NULL
+    ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET
+        last_sequence = EXCLUDED.last_sequence,
+        current_snapshot = EXCLUDED.current_snapshot,
+        payload = EXCLUDED.payload
+)
+SELECT sequence, position, transaction_id::text AS transaction_id FROM appended ORDER BY sequence";
 
 #[derive(Debug, Clone)]
 pub struct Postgres {
@@ -42,6 +77,8 @@ impl Postgres {
     pub(crate) async fn connect(url: &str) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
+            // A database that stops answering fails a call, not hangs it.
+            .acquire_timeout(crate::connect::CONNECT_TIMEOUT)
             .connect(url)
             .await
             .map_err(|source| StoreError::Connect {
@@ -60,7 +97,7 @@ impl Postgres {
     }
 
     pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("../../migrations/postgres")
+        crate::migrations::POSTGRES
             .run(&self.pool)
             .await
             .map_err(|source| StoreError::Migrate {
@@ -69,31 +106,103 @@ impl Postgres {
             })
     }
 
-    pub(crate) async fn append(
+    /// One statement, so one round trip and its own transaction: the
+    /// events, the command's record and the snapshot are written together
+    /// or not at all.
+    pub(crate) async fn commit(
         &self,
-        events: &[NewEvent],
-        snapshot: Option<&SnapshotUpdate>,
+        commit: Commit<'_>,
         recorded_at: DateTime<Utc>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let mut tx = self
-            .pool
-            .begin()
+        let events = commit.events;
+        let first = &events[0];
+        let mut previous = match commit.previous_hash {
+            Some(hash) => hash,
+            None => previous_hash(&self.pool, first).await?,
+        };
+        let hashes: Vec<[u8; 32]> = events
+            .iter()
+            .map(|event| {
+                previous = hash::chain(&previous, event, recorded_at);
+                previous
+            })
+            .collect();
+        let column =
+            |field: fn(&NewEvent) -> &str| -> Vec<&str> { events.iter().map(field).collect() };
+        let rows = sqlx::query(APPEND)
+            .bind(&first.aggregate_type)
+            .bind(&first.aggregate_id)
+            .bind(recorded_at)
+            .bind(
+                events
+                    .iter()
+                    .map(|event| event.sequence)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(column(|event| &event.event_type))
+            .bind(column(|event| &event.event_version))
+            .bind(
+                events
+                    .iter()
+                    .map(|event| &event.payload)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                events
+                    .iter()
+                    .map(|event| &event.metadata)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(column(|event| &event.unit_id))
+            .bind(column(|event| &event.actor))
+            .bind(
+                events
+                    .iter()
+                    .map(|event| event.command_id.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                hashes
+                    .iter()
+                    .map(|hash| hash.as_slice())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(commit.command.map(|key| key.actor.as_str()))
+            .bind(commit.command.map(|key| key.command_id.as_str()))
+            .bind(commit.command.map(|key| key.fingerprint.as_slice()))
+            .bind(i32::try_from(events.len()).unwrap_or(i32::MAX))
+            .bind(commit.snapshot.map(|snapshot| snapshot.last_sequence))
+            .bind(commit.snapshot.map(|snapshot| snapshot.current_snapshot))
+            .bind(commit.snapshot.map(|snapshot| &snapshot.payload))
+            .fetch_all(&self.pool)
             .await
-            .map_err(StoreError::database("begin an append"))?;
-        match write(&mut tx, events, snapshot, recorded_at).await {
-            Ok(recorded) => {
-                tx.commit()
-                    .await
-                    .map_err(|error| conflict_or(error, &events[0], "commit an append"))?;
-                Ok(recorded)
-            }
-            Err(error) => {
-                // Roll back now, not when the pool next uses the connection:
-                // the transaction holds locks the next writer waits for.
-                let _ = tx.rollback().await;
-                Err(error)
-            }
+            .map_err(|error| append_error(error, &commit))?;
+        if rows.len() != events.len() {
+            return Err(StoreError::InvalidAppend {
+                aggregate_type: first.aggregate_type.clone(),
+                aggregate_id: first.aggregate_id.clone(),
+                reason: format!("{} of {} events were written", rows.len(), events.len()),
+            });
         }
+        events
+            .iter()
+            .zip(hashes)
+            .zip(&rows)
+            .map(|((event, hash), row)| {
+                let position: i64 = row
+                    .try_get("position")
+                    .map_err(StoreError::database("read a position"))?;
+                Ok(RecordedEvent {
+                    event: event.clone(),
+                    cursor: LogCursor {
+                        transaction: parse_transaction(row, position)?,
+                        position,
+                    },
+                    recorded_at,
+                    hash,
+                })
+            })
+            .collect()
     }
 
     /// The signal tailing readers wait on; the first call starts listening.
@@ -148,6 +257,65 @@ impl Postgres {
         rows.iter().map(recorded_event).collect()
     }
 
+    pub(crate) async fn stream_version(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<i64, StoreError> {
+        sqlx::query_scalar(
+            "SELECT COALESCE(MAX(sequence), 0) FROM events \
+             WHERE aggregate_type = $1 AND aggregate_id = $2",
+        )
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::database("read a stream's version"))
+    }
+
+    pub(crate) async fn command_record(
+        &self,
+        actor: &str,
+        command_id: &str,
+    ) -> Result<Option<CommandRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT actor, command_id, aggregate_type, aggregate_id, fingerprint, sequence, \
+             event_count, transaction_id::text AS transaction_id, position, rejection \
+             FROM commands WHERE actor = $1 AND command_id = $2",
+        )
+        .bind(actor)
+        .bind(command_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::database("read a command's outcome"))?;
+        row.map(|row| command_record(&row)).transpose()
+    }
+
+    /// Inserts the record unless the command already has one; true if it did.
+    pub(crate) async fn insert_command_record(
+        &self,
+        record: &CommandRecord,
+    ) -> Result<bool, StoreError> {
+        let (sequence, event_count, rejection) = record.outcome.columns();
+        let inserted = sqlx::query(
+            "INSERT INTO commands (actor, command_id, aggregate_type, aggregate_id, fingerprint, \
+             sequence, event_count, rejection) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (actor, command_id) DO NOTHING",
+        )
+        .bind(&record.key.actor)
+        .bind(&record.key.command_id)
+        .bind(&record.aggregate_type)
+        .bind(&record.aggregate_id)
+        .bind(record.key.fingerprint.as_slice())
+        .bind(sequence)
+        .bind(i32::try_from(event_count).unwrap_or(i32::MAX))
+        .bind(rejection)
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::database("record a command's outcome"))?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
     pub(crate) async fn snapshot(
         &self,
         aggregate_type: &str,
@@ -179,80 +347,6 @@ impl Postgres {
     }
 }
 
-/// The inserts of one append (and its snapshot), inside `tx`.
-async fn write(
-    tx: &mut Transaction<'_, Pg>,
-    events: &[NewEvent],
-    snapshot: Option<&SnapshotUpdate>,
-    recorded_at: DateTime<Utc>,
-) -> Result<Vec<RecordedEvent>, StoreError> {
-    let mut previous = previous_hash(tx, &events[0]).await?;
-    let mut recorded = Vec::with_capacity(events.len());
-    for event in events {
-        let hash = hash::chain(&previous, event, recorded_at);
-        let row = sqlx::query(
-            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
-             event_version, payload, metadata, unit_id, actor, recorded_at, command_id, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-             RETURNING position, transaction_id::text AS transaction_id",
-        )
-        .bind(&event.aggregate_type)
-        .bind(&event.aggregate_id)
-        .bind(event.sequence)
-        .bind(&event.event_type)
-        .bind(&event.event_version)
-        .bind(&event.payload)
-        .bind(&event.metadata)
-        .bind(&event.unit_id)
-        .bind(&event.actor)
-        .bind(recorded_at)
-        .bind(&event.command_id)
-        .bind(hash.as_slice())
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(|error| conflict_or(error, event, "insert an event"))?;
-        let position: i64 = row
-            .try_get("position")
-            .map_err(StoreError::database("read a position"))?;
-        let transaction = parse_transaction(&row, position)?;
-        recorded.push(RecordedEvent {
-            event: event.clone(),
-            cursor: LogCursor {
-                transaction,
-                position,
-            },
-            recorded_at,
-            hash,
-        });
-        previous = hash;
-    }
-    // Delivered on commit only, to every listening process.
-    sqlx::query("SELECT pg_notify($1, '')")
-        .bind(CHANNEL)
-        .execute(&mut **tx)
-        .await
-        .map_err(StoreError::database("notify readers"))?;
-    if let Some(snapshot) = snapshot {
-        let first = &events[0];
-        sqlx::query(
-            "INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload) \
-             VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET \
-             last_sequence = EXCLUDED.last_sequence, current_snapshot = EXCLUDED.current_snapshot, \
-             payload = EXCLUDED.payload",
-        )
-        .bind(&first.aggregate_type)
-        .bind(&first.aggregate_id)
-        .bind(snapshot.last_sequence)
-        .bind(snapshot.current_snapshot)
-        .bind(&snapshot.payload)
-        .execute(&mut **tx)
-        .await
-        .map_err(StoreError::database("write a snapshot"))?;
-    }
-    Ok(recorded)
-}
-
 async fn listen(pool: PgPool, appended: Arc<Notify>) {
     loop {
         let error = relay_notifications(&pool, &appended).await;
@@ -281,11 +375,10 @@ async fn relay_notifications(pool: &PgPool, appended: &Notify) -> sqlx::Error {
     }
 }
 
-/// The hash of the event before `first` in its stream.
-async fn previous_hash(
-    tx: &mut Transaction<'_, Pg>,
-    first: &NewEvent,
-) -> Result<[u8; 32], StoreError> {
+/// The hash of the event before `first` in its stream. Read outside the
+/// append: a stored event never changes, and if the stream moved on
+/// meanwhile the append conflicts anyway.
+async fn previous_hash(pool: &PgPool, first: &NewEvent) -> Result<[u8; 32], StoreError> {
     if first.sequence == 1 {
         return Ok(hash::GENESIS);
     }
@@ -293,7 +386,7 @@ async fn previous_hash(
         .bind(&first.aggregate_type)
         .bind(&first.aggregate_id)
         .bind(first.sequence - 1)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(pool)
         .await
         .map_err(StoreError::database("read the previous hash"))?;
     let Some(row) = row else {
@@ -312,15 +405,27 @@ async fn previous_hash(
     to_hash(bytes, position)
 }
 
-fn conflict_or(error: sqlx::Error, event: &NewEvent, operation: &'static str) -> StoreError {
-    match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict {
-            aggregate_type: event.aggregate_type.clone(),
-            aggregate_id: event.aggregate_id.clone(),
-            sequence: event.sequence,
+/// A unique violation is a lost race: on the stream's next sequence
+/// (another writer appended first) or on the client command (a repeat of
+/// it was recorded first).
+fn append_error(error: sqlx::Error, commit: &Commit<'_>) -> StoreError {
+    let first = &commit.events[0];
+    match (&error, commit.command) {
+        (sqlx::Error::Database(db), Some(key))
+            if db.is_unique_violation() && db.constraint() == Some("commands_pkey") =>
+        {
+            StoreError::CommandAlreadyRecorded {
+                actor: key.actor.clone(),
+                command_id: key.command_id.clone(),
+            }
+        }
+        (sqlx::Error::Database(db), _) if db.is_unique_violation() => StoreError::Conflict {
+            aggregate_type: first.aggregate_type.clone(),
+            aggregate_id: first.aggregate_id.clone(),
+            sequence: first.sequence,
         },
         _ => StoreError::Database {
-            operation,
+            operation: "append events",
             source: error,
         },
     }
@@ -372,5 +477,48 @@ fn recorded_event(row: &PgRow) -> Result<RecordedEvent, StoreError> {
         },
         recorded_at: row.try_get("recorded_at").map_err(corrupt)?,
         hash: to_hash(row.try_get("hash").map_err(corrupt)?, position)?,
+    })
+}
+
+fn command_record(row: &PgRow) -> Result<CommandRecord, StoreError> {
+    let corrupt = |source: sqlx::Error| StoreError::Corrupt {
+        position: 0,
+        reason: format!("command record: {source}"),
+    };
+    let fingerprint: Vec<u8> = row.try_get("fingerprint").map_err(corrupt)?;
+    let sequence: i64 = row.try_get("sequence").map_err(corrupt)?;
+    let rejection: Option<Value> = row.try_get("rejection").map_err(corrupt)?;
+    let position: Option<i64> = row.try_get("position").map_err(corrupt)?;
+    let transaction: Option<String> = row.try_get("transaction_id").map_err(corrupt)?;
+    let event_count: i32 = row.try_get("event_count").map_err(corrupt)?;
+    let outcome = match rejection {
+        Some(rejection) => CommandOutcome::Rejected {
+            sequence,
+            rejection,
+        },
+        None => CommandOutcome::Committed {
+            sequence,
+            event_count: u32::try_from(event_count).unwrap_or_default(),
+            position: match (transaction, position) {
+                (Some(transaction), Some(position)) => Some(LogCursor {
+                    transaction: transaction.parse().map_err(|_| StoreError::Corrupt {
+                        position,
+                        reason: format!("command record: transaction id {transaction:?}"),
+                    })?,
+                    position,
+                }),
+                _ => None,
+            },
+        },
+    };
+    Ok(CommandRecord {
+        key: CommandKey {
+            actor: row.try_get("actor").map_err(corrupt)?,
+            command_id: row.try_get("command_id").map_err(corrupt)?,
+            fingerprint: to_hash(fingerprint, position.unwrap_or_default())?,
+        },
+        aggregate_type: row.try_get("aggregate_type").map_err(corrupt)?,
+        aggregate_id: row.try_get("aggregate_id").map_err(corrupt)?,
+        outcome,
     })
 }

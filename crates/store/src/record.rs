@@ -1,6 +1,7 @@
 //! Events as the store writes and reads them.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// An event to append. `unit_id` and `actor` say for which unit and by whom
@@ -31,7 +32,9 @@ pub struct RecordedEvent {
 /// A place in the global log. The log is ordered by (transaction, position):
 /// on PostgreSQL `transaction` is the inserting transaction's id, so events
 /// are read in commit order; on SQLite (one writer) it is always 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 pub struct LogCursor {
     pub transaction: u64,
     pub position: i64,
@@ -51,4 +54,67 @@ pub struct SnapshotUpdate {
     pub payload: Value,
     pub last_sequence: i64,
     pub current_snapshot: i64,
+}
+
+/// One transaction of the command path: a command's events, the snapshot
+/// that may follow them, and the client command they answer.
+#[derive(Debug, Clone, Copy)]
+pub struct Commit<'a> {
+    pub events: &'a [NewEvent],
+    pub snapshot: Option<&'a SnapshotUpdate>,
+    /// The hash of the event before the first one, when the caller holds
+    /// it (a cached aggregate): saves reading it. A stale hint can never be
+    /// committed: it belongs to an older head, so the append conflicts.
+    pub previous_hash: Option<[u8; 32]>,
+    /// Recorded as the command's first outcome in the same transaction.
+    pub command: Option<&'a CommandKey>,
+}
+
+/// A client command: who sent it, the id they gave it, and what it asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandKey {
+    pub actor: String,
+    pub command_id: String,
+    /// SHA-256 of the request: the same id with another request is refused.
+    pub fingerprint: [u8; 32],
+}
+
+/// The first outcome of a client command, as recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommandRecord {
+    pub key: CommandKey,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub outcome: CommandOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CommandOutcome {
+    /// The command was accepted: the stream stood at `sequence` after its
+    /// `event_count` events, the last of them at `position` (none if it
+    /// emitted nothing).
+    Committed {
+        sequence: i64,
+        event_count: u32,
+        position: Option<LogCursor>,
+    },
+    /// The command was rejected, for the reason given (the aggregate's error).
+    Rejected { sequence: i64, rejection: Value },
+}
+
+impl CommandOutcome {
+    /// (sequence, event count, rejection) as the `commands` table keeps them.
+    pub(crate) fn columns(&self) -> (i64, u32, Option<&Value>) {
+        match self {
+            CommandOutcome::Committed {
+                sequence,
+                event_count,
+                ..
+            } => (*sequence, *event_count, None),
+            CommandOutcome::Rejected {
+                sequence,
+                rejection,
+            } => (*sequence, 0, Some(rejection)),
+        }
+    }
 }

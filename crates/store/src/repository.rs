@@ -7,8 +7,10 @@
 //! A snapshot passed to `persist` is recorded as covering every event of
 //! that append. That holds for cqrs-es's aggregate store (a snapshot after
 //! each command); its "snapshot every N" store may snapshot only part of an
-//! append, so it must not be used over this repository. Snapshots every N
-//! events come with motcua's own command path.
+//! append, so it must not be used over this repository. motcua's own
+//! [`CommandPath`](crate::CommandPath) snapshots every N events correctly,
+//! caches aggregates and retries conflicts: use it to run commands; this
+//! repository is for tools built on cqrs-es.
 
 use cqrs_es::Aggregate;
 use cqrs_es::persist::{
@@ -125,16 +127,21 @@ impl PersistedEventRepository for EventStore {
 }
 
 fn serialized(recorded: RecordedEvent) -> SerializedEvent {
-    let event = recorded.event;
-    SerializedEvent {
-        aggregate_id: event.aggregate_id,
-        // Sequences are checked >= 1 on insert.
-        sequence: usize::try_from(event.sequence).unwrap_or_default(),
-        aggregate_type: event.aggregate_type,
-        event_type: event.event_type,
-        event_version: event.event_version,
-        payload: event.payload,
-        metadata: event.metadata,
+    recorded.event.into()
+}
+
+impl From<NewEvent> for SerializedEvent {
+    fn from(event: NewEvent) -> Self {
+        SerializedEvent {
+            aggregate_id: event.aggregate_id,
+            // Sequences are checked >= 1 on insert.
+            sequence: usize::try_from(event.sequence).unwrap_or_default(),
+            aggregate_type: event.aggregate_type,
+            event_type: event.event_type,
+            event_version: event.event_version,
+            payload: event.payload,
+            metadata: event.metadata,
+        }
     }
 }
 

@@ -21,7 +21,10 @@ use tokio::sync::{Mutex, Notify};
 use crate::error::StoreError;
 use crate::hash;
 use crate::postgres::to_hash;
-use crate::record::{LogCursor, NewEvent, RecordedEvent, SnapshotUpdate};
+use crate::record::{
+    CommandKey, CommandOutcome, CommandRecord, Commit, LogCursor, NewEvent, RecordedEvent,
+    SnapshotUpdate,
+};
 
 const BACKEND: &str = "SQLite";
 
@@ -50,6 +53,8 @@ impl Sqlite {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // A database that stops answering fails a call, not hangs it.
+            .acquire_timeout(crate::connect::CONNECT_TIMEOUT)
             .connect_with(options)
             .await
             .map_err(connect)?;
@@ -65,7 +70,7 @@ impl Sqlite {
     }
 
     pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("../../migrations/sqlite")
+        crate::migrations::SQLITE
             .run(&self.pool)
             .await
             .map_err(|source| StoreError::Migrate {
@@ -74,10 +79,9 @@ impl Sqlite {
             })
     }
 
-    pub(crate) async fn append(
+    pub(crate) async fn commit(
         &self,
-        events: &[NewEvent],
-        snapshot: Option<&SnapshotUpdate>,
+        commit: Commit<'_>,
         recorded_at: DateTime<Utc>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let _writer = self.writer.lock().await;
@@ -86,7 +90,7 @@ impl Sqlite {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(StoreError::database("begin an append"))?;
-        match write(&mut tx, events, snapshot, recorded_at).await {
+        match write(&mut tx, commit, recorded_at).await {
             Ok(recorded) => {
                 tx.commit()
                     .await
@@ -142,6 +146,65 @@ impl Sqlite {
         rows.iter().map(recorded_event).collect()
     }
 
+    pub(crate) async fn stream_version(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<i64, StoreError> {
+        sqlx::query_scalar(
+            "SELECT COALESCE(MAX(sequence), 0) FROM events \
+             WHERE aggregate_type = ?1 AND aggregate_id = ?2",
+        )
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(StoreError::database("read a stream's version"))
+    }
+
+    pub(crate) async fn command_record(
+        &self,
+        actor: &str,
+        command_id: &str,
+    ) -> Result<Option<CommandRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT actor, command_id, aggregate_type, aggregate_id, fingerprint, sequence, \
+             event_count, position, rejection FROM commands WHERE actor = ?1 AND command_id = ?2",
+        )
+        .bind(actor)
+        .bind(command_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(StoreError::database("read a command's outcome"))?;
+        row.map(|row| command_record(&row)).transpose()
+    }
+
+    /// Inserts the record unless the command already has one; true if it did.
+    pub(crate) async fn insert_command_record(
+        &self,
+        record: &CommandRecord,
+    ) -> Result<bool, StoreError> {
+        let (sequence, event_count, rejection) = record.outcome.columns();
+        let _writer = self.writer.lock().await;
+        let inserted = sqlx::query(
+            "INSERT INTO commands (actor, command_id, aggregate_type, aggregate_id, fingerprint, \
+             sequence, event_count, rejection) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+             ON CONFLICT (actor, command_id) DO NOTHING",
+        )
+        .bind(&record.key.actor)
+        .bind(&record.key.command_id)
+        .bind(&record.aggregate_type)
+        .bind(&record.aggregate_id)
+        .bind(record.key.fingerprint.as_slice())
+        .bind(sequence)
+        .bind(i64::from(event_count))
+        .bind(rejection.map(Value::to_string))
+        .execute(&self.pool)
+        .await
+        .map_err(StoreError::database("record a command's outcome"))?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
     pub(crate) async fn snapshot(
         &self,
         aggregate_type: &str,
@@ -180,11 +243,14 @@ impl Sqlite {
 /// The inserts of one append (and its snapshot), inside `tx`.
 async fn write(
     tx: &mut Transaction<'_, Lite>,
-    events: &[NewEvent],
-    snapshot: Option<&SnapshotUpdate>,
+    commit: Commit<'_>,
     recorded_at: DateTime<Utc>,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    let mut previous = previous_hash(tx, &events[0]).await?;
+    let events = commit.events;
+    let mut previous = match commit.previous_hash {
+        Some(hash) => hash,
+        None => previous_hash(tx, &events[0]).await?,
+    };
     let last_position: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM events")
         .fetch_one(&mut **tx)
         .await
@@ -234,7 +300,10 @@ async fn write(
         });
         previous = hash;
     }
-    if let Some(snapshot) = snapshot {
+    if let (Some(key), Some(last)) = (commit.command, recorded.last()) {
+        record_committed(tx, key, last, events.len()).await?;
+    }
+    if let Some(snapshot) = commit.snapshot {
         let first = &events[0];
         sqlx::query(
             "INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload) \
@@ -253,6 +322,43 @@ async fn write(
         .map_err(StoreError::database("write a snapshot"))?;
     }
     Ok(recorded)
+}
+
+/// Records a committed command beside its events (see the PostgreSQL twin).
+async fn record_committed(
+    tx: &mut Transaction<'_, Lite>,
+    key: &CommandKey,
+    last: &RecordedEvent,
+    event_count: usize,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO commands (actor, command_id, aggregate_type, aggregate_id, fingerprint, \
+         sequence, event_count, transaction_id, position) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8)",
+    )
+    .bind(&key.actor)
+    .bind(&key.command_id)
+    .bind(&last.event.aggregate_type)
+    .bind(&last.event.aggregate_id)
+    .bind(key.fingerprint.as_slice())
+    .bind(last.event.sequence)
+    .bind(i64::try_from(event_count).unwrap_or(i64::MAX))
+    .bind(last.cursor.position)
+    .execute(&mut **tx)
+    .await
+    .map_err(|error| match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::CommandAlreadyRecorded {
+                actor: key.actor.clone(),
+                command_id: key.command_id.clone(),
+            }
+        }
+        _ => StoreError::Database {
+            operation: "record a command",
+            source: error,
+        },
+    })?;
+    Ok(())
 }
 
 async fn previous_hash(
@@ -332,5 +438,44 @@ fn recorded_event(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
                 .map_err(|error| corrupt(format!("hash: {error}")))?,
             position,
         )?,
+    })
+}
+
+fn command_record(row: &SqliteRow) -> Result<CommandRecord, StoreError> {
+    let corrupt = |source: sqlx::Error| StoreError::Corrupt {
+        position: 0,
+        reason: format!("command record: {source}"),
+    };
+    let fingerprint: Vec<u8> = row.try_get("fingerprint").map_err(corrupt)?;
+    let sequence: i64 = row.try_get("sequence").map_err(corrupt)?;
+    let rejection: Option<String> = row.try_get("rejection").map_err(corrupt)?;
+    let position: Option<i64> = row.try_get("position").map_err(corrupt)?;
+    let event_count: i64 = row.try_get("event_count").map_err(corrupt)?;
+    let outcome = match rejection {
+        Some(rejection) => CommandOutcome::Rejected {
+            sequence,
+            rejection: serde_json::from_str(&rejection).map_err(|error| StoreError::Corrupt {
+                position: 0,
+                reason: format!("command record: rejection: {error}"),
+            })?,
+        },
+        None => CommandOutcome::Committed {
+            sequence,
+            event_count: u32::try_from(event_count).unwrap_or_default(),
+            position: position.map(|position| LogCursor {
+                transaction: 0,
+                position,
+            }),
+        },
+    };
+    Ok(CommandRecord {
+        key: CommandKey {
+            actor: row.try_get("actor").map_err(corrupt)?,
+            command_id: row.try_get("command_id").map_err(corrupt)?,
+            fingerprint: to_hash(fingerprint, position.unwrap_or_default())?,
+        },
+        aggregate_type: row.try_get("aggregate_type").map_err(corrupt)?,
+        aggregate_id: row.try_get("aggregate_id").map_err(corrupt)?,
+        outcome,
     })
 }

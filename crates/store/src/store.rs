@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
 use crate::postgres::Postgres;
-use crate::record::{LogCursor, NewEvent, RecordedEvent, SnapshotUpdate};
+use crate::record::{CommandRecord, Commit, LogCursor, NewEvent, RecordedEvent, SnapshotUpdate};
 use crate::sqlite::Sqlite;
 
 /// The event log on PostgreSQL or SQLite, chosen by the database URL.
@@ -15,8 +15,8 @@ pub enum EventStore {
 }
 
 impl EventStore {
-    /// Connects to `postgres://…` or `sqlite:…` (the file is created if missing).
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    /// The pool behind [`EventStore::connect`], without its first probe.
+    pub(crate) async fn connect_pool(url: &str) -> Result<Self, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(EventStore::Postgres(Postgres::connect(url).await?))
         } else if url.starts_with("sqlite:") {
@@ -42,15 +42,78 @@ impl EventStore {
         events: &[NewEvent],
         snapshot: Option<&SnapshotUpdate>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        check_one_stream(events)?;
-        if events.is_empty() {
+        self.commit(Commit {
+            events,
+            snapshot,
+            previous_hash: None,
+            command: None,
+        })
+        .await
+    }
+
+    /// [`append`](Self::append) for the command path: also records the
+    /// client command's outcome in the same transaction, failing with
+    /// [`StoreError::CommandAlreadyRecorded`] if it already has one.
+    pub async fn commit(&self, commit: Commit<'_>) -> Result<Vec<RecordedEvent>, StoreError> {
+        check_one_stream(commit.events)?;
+        if commit.events.is_empty() {
             return Ok(Vec::new());
         }
         let recorded_at = now_to_the_microsecond();
         match self {
-            EventStore::Postgres(store) => store.append(events, snapshot, recorded_at).await,
-            EventStore::Sqlite(store) => store.append(events, snapshot, recorded_at).await,
+            EventStore::Postgres(store) => store.commit(commit, recorded_at).await,
+            EventStore::Sqlite(store) => store.commit(commit, recorded_at).await,
         }
+    }
+
+    /// The sequence of a stream's last event; 0 for a stream not begun.
+    pub async fn stream_version(
+        &self,
+        aggregate_type: &str,
+        aggregate_id: &str,
+    ) -> Result<i64, StoreError> {
+        match self {
+            EventStore::Postgres(store) => store.stream_version(aggregate_type, aggregate_id).await,
+            EventStore::Sqlite(store) => store.stream_version(aggregate_type, aggregate_id).await,
+        }
+    }
+
+    /// The recorded first outcome of a client command, if any.
+    pub async fn command_record(
+        &self,
+        actor: &str,
+        command_id: &str,
+    ) -> Result<Option<CommandRecord>, StoreError> {
+        match self {
+            EventStore::Postgres(store) => store.command_record(actor, command_id).await,
+            EventStore::Sqlite(store) => store.command_record(actor, command_id).await,
+        }
+    }
+
+    /// Records an outcome that wrote no event (a rejection, or a command
+    /// that emitted nothing) unless the command already has one; returns
+    /// the outcome recorded first.
+    pub async fn record_command(
+        &self,
+        record: &CommandRecord,
+    ) -> Result<CommandRecord, StoreError> {
+        let inserted = match self {
+            EventStore::Postgres(store) => store.insert_command_record(record).await?,
+            EventStore::Sqlite(store) => store.insert_command_record(record).await?,
+        };
+        if inserted {
+            return Ok(record.clone());
+        }
+        let key = &record.key;
+        self.command_record(&key.actor, &key.command_id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt {
+                position: 0,
+                reason: format!(
+                    "command {:?} of {} is neither new nor recorded",
+                    key.command_id, key.actor
+                ),
+            })
     }
 
     /// The events of one stream with a sequence above `after_sequence`, in order.

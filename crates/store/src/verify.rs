@@ -58,8 +58,8 @@ const PAGE: u32 = 1_000;
 /// - A deleted stream end: removing the last events of a stream leaves a
 ///   shorter, valid chain. So does rewriting events and re-hashing every
 ///   event from the first one rewritten to the end of the stream, or
-///   appending forged events chained properly. Checkpoints over stream heads (a later part of issue #3)
-///   catch these.
+///   appending forged events chained properly. Checkpoints over stream
+///   heads ([`crate::checkpoint`]) catch these, before their cursor.
 /// - Columns outside the hash: `position` and `transaction_id` (the log's
 ///   order) and `command_id`.
 ///

@@ -8,30 +8,16 @@ mod common;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
+use common::dossier::{COMMUNE, principal, services, submit, vn};
 use cqrs_es::persist::PersistedEventStore;
 use cqrs_es::{AggregateError, CqrsFramework, EventStore as _};
-use motcua_domain::DossierServices;
-use motcua_domain::calendar::{
-    DayTable, OfficeHours, VIETNAM, WorkingCalendar, WorkingMinutes, local_date,
-};
 use motcua_domain::dossier::Dossier;
-use motcua_domain::dossier::code::DossierCode;
-use motcua_domain::dossier::command::{
-    Applicant, ApplicantKind, Channel, CommandBody, DossierCommand, DossierId, Submission,
-    SubmittedDocument,
-};
+use motcua_domain::dossier::command::{CommandBody, DossierCommand};
 use motcua_domain::dossier::error::DossierError;
 use motcua_domain::dossier::status::DossierStatus;
-use motcua_domain::procedure::{
-    Component, OnlineLevel, Procedure, ProcedureCase, ProcedureCatalog, ProcessingTime,
-    SupplementClock,
-};
 use motcua_domain::role::{Principal, Role};
-use motcua_domain::unit::{UnitHierarchyBuilder, UnitId, UnitLevel};
 use motcua_store::EventStore;
-
-const COMMUNE: &str = "000.01.20.H56";
 
 type Framework = CqrsFramework<Dossier, PersistedEventStore<EventStore, Dossier>>;
 
@@ -41,66 +27,12 @@ on_both_backends!(
     concurrent_commands_on_one_dossier_conflict_instead_of_forking,
 );
 
-fn unit() -> UnitId {
-    COMMUNE.parse().unwrap()
-}
-
-fn vn(hour: u32, minute: u32) -> DateTime<Utc> {
-    VIETNAM
-        .with_ymd_and_hms(2024, 11, 5, hour, minute, 0)
-        .unwrap()
-        .with_timezone(&Utc)
-}
-
-fn services() -> DossierServices {
-    let since = vn(0, 0) - chrono::Duration::days(365);
-    let mut units = UnitHierarchyBuilder::new();
-    units.open(unit(), "UBND xã Đạo Đức", UnitLevel::Commune, None, since);
-    let procedure = Procedure {
-        code: "1.001193".parse().unwrap(),
-        local_code: None,
-        version: 1,
-        name: "Đăng ký khai sinh".to_owned(),
-        field: "Hộ tịch".to_owned(),
-        level: UnitLevel::Commune,
-        online_level: OnlineLevel::FullProcess,
-        cases: vec![ProcedureCase {
-            id: "default".to_owned(),
-            name: "Đăng ký khai sinh".to_owned(),
-            processing_time: ProcessingTime::WorkingTime(WorkingMinutes(240)),
-        }],
-        fees: vec![],
-        components: vec![Component {
-            code: "TK".to_owned(),
-            name: "Tờ khai".to_owned(),
-            required: true,
-            originals: 1,
-            copies: 0,
-        }],
-        supplement_clock: SupplementClock::Shift,
-        valid_from: since,
-    };
-    DossierServices::new(
-        Arc::new(ProcedureCatalog::new([procedure]).unwrap()),
-        Arc::new(units.build().unwrap()),
-        WorkingCalendar::new(OfficeHours::default(), Arc::new(DayTable::empty())),
-    )
-}
-
 fn framework(store: &EventStore) -> Framework {
     CqrsFramework::new(
         PersistedEventStore::new_aggregate_store(store.clone()),
         vec![],
         services(),
     )
-}
-
-fn principal(user: &str, role: Role) -> Principal {
-    Principal {
-        user_id: user.to_owned(),
-        unit: unit(),
-        roles: vec![role],
-    }
 }
 
 /// What the command path puts beside every event: who, for which unit, which command.
@@ -134,35 +66,6 @@ async fn run(
         .await
 }
 
-fn submit(id: &str) -> CommandBody {
-    CommandBody::Submit {
-        submission: Box::new(Submission {
-            dossier_id: DossierId::try_from(id.to_owned()).unwrap(),
-            unit: unit(),
-            channel: Channel::InPerson,
-            procedure: "1.001193".parse().unwrap(),
-            case_id: "default".to_owned(),
-            applicant: Applicant {
-                kind: ApplicantKind::Citizen,
-                name: "Nguyễn Văn An".to_owned(),
-                identity_number: "002090001234".to_owned(),
-                birth_date: None,
-                address: None,
-                phone: None,
-                email: None,
-                vneid_verified: true,
-            },
-            documents: vec![SubmittedDocument {
-                component: "TK".to_owned(),
-                name: "Tờ khai".to_owned(),
-                originals: 1,
-                copies: 0,
-            }],
-        }),
-        accept_with_code: Some(DossierCode::new(unit(), local_date(vn(8, 0)), 1).unwrap()),
-    }
-}
-
 async fn load(store: &EventStore, id: &str) -> Dossier {
     let events = PersistedEventStore::<EventStore, Dossier>::new_event_store(store.clone());
     let mut dossier = Dossier::default();
@@ -175,7 +78,7 @@ async fn load(store: &EventStore, id: &str) -> Dossier {
 async fn a_dossier_lives_its_lifecycle_on_the_store(store: &EventStore) {
     let cqrs = framework(store);
     let officer = principal("officer", Role::ReceptionOfficer);
-    run(&cqrs, "d-1", officer.clone(), vn(8, 0), submit("d-1"))
+    run(&cqrs, "d-1", officer.clone(), vn(8, 0), submit("d-1", 1))
         .await
         .unwrap();
     let forward = CommandBody::Forward {
@@ -243,7 +146,7 @@ async fn a_dossier_lives_its_lifecycle_on_the_store(store: &EventStore) {
 async fn a_rejected_command_writes_nothing(store: &EventStore) {
     let cqrs = framework(store);
     let officer = principal("officer", Role::ReceptionOfficer);
-    run(&cqrs, "d-2", officer.clone(), vn(8, 0), submit("d-2"))
+    run(&cqrs, "d-2", officer.clone(), vn(8, 0), submit("d-2", 1))
         .await
         .unwrap();
     let approve = CommandBody::ApproveDraft { note: None };
@@ -272,7 +175,7 @@ async fn a_rejected_command_writes_nothing(store: &EventStore) {
 async fn concurrent_commands_on_one_dossier_conflict_instead_of_forking(store: &EventStore) {
     let cqrs = Arc::new(framework(store));
     let officer = principal("officer", Role::ReceptionOfficer);
-    run(&cqrs, "d-3", officer.clone(), vn(8, 0), submit("d-3"))
+    run(&cqrs, "d-3", officer.clone(), vn(8, 0), submit("d-3", 1))
         .await
         .unwrap();
     // Eight officers forward the same accepted dossier at once: one wins;

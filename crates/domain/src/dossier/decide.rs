@@ -74,7 +74,7 @@ impl Dossier {
             return Err(DossierError::RoleNotAllowed {
                 action,
                 roles: principal.roles.clone(),
-                allowed,
+                allowed: allowed.to_vec(),
             });
         }
         // A submission has no holder yet: its unit is checked with its data.
@@ -506,7 +506,7 @@ impl Context<'_> {
             return Err(DossierError::RoleNotAllowed {
                 action: Action::Accept,
                 roles: principal.roles.clone(),
-                allowed: accept_roles,
+                allowed: accept_roles.to_vec(),
             });
         }
         let mut submitted_dossier = self.dossier.clone();

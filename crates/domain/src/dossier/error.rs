@@ -1,19 +1,23 @@
 //! Why a command was rejected. A rejected command emits no event.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::dossier::status::{DossierStatus, Step};
 use crate::role::{Action, Role};
 use crate::unit::UnitId;
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Serializable so that the command path can record a rejection as a
+/// command's first outcome and return it again when the command is repeated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+#[serde(tag = "rejection", rename_all = "snake_case")]
 pub enum DossierError {
     /// None of the principal's roles may take this action.
     #[error("{action} is not allowed for roles {roles:?}; allowed: {allowed:?}")]
     RoleNotAllowed {
         action: Action,
         roles: Vec<Role>,
-        allowed: &'static [Role],
+        allowed: Vec<Role>,
     },
     /// The principal's unit does not hold the dossier.
     #[error("{action}: unit {unit} does not hold this dossier (held by {holder})")]

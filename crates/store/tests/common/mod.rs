@@ -28,6 +28,8 @@ macro_rules! on_both_backends {
     };
 }
 
+pub mod dossier;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use std::time::Duration;

@@ -1,0 +1,117 @@
+//! Opening a store so that a failure says what an operator needs: which
+//! backend, where (host and port, or file), and why — and says it quickly.
+//!
+//! sqlx's pool retries a refused connection until its acquire timeout (30 s)
+//! and then reports only that it timed out. [`EventStore::connect`] first makes
+//! one direct connection, bounded in time, whose error names the cause
+//! (refused, unknown host, bad password, no such file), then opens the pool.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+
+use crate::error::StoreError;
+use crate::store::EventStore;
+
+/// How long [`EventStore::connect`] waits for a database to answer.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+const POSTGRES: &str = "PostgreSQL";
+const SQLITE: &str = "SQLite";
+
+impl EventStore {
+    /// Connects to `postgres://…` or `sqlite:…` (the file is created if
+    /// missing), failing within [`CONNECT_TIMEOUT`] with an error that names
+    /// the backend and where the database is, never the password.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_within(url, CONNECT_TIMEOUT).await
+    }
+
+    /// [`EventStore::connect`] with another deadline, for each of its two steps
+    /// (a direct connection, then the pool).
+    pub async fn connect_within(url: &str, timeout: Duration) -> Result<Self, StoreError> {
+        let (backend, location) = if is_postgres(url) {
+            (POSTGRES, database_location(url))
+        } else if url.starts_with("sqlite:") {
+            (SQLITE, database_location(url))
+        } else {
+            // The URL itself may hold a password: show its scheme only.
+            let scheme = url.split_once(':').map_or(url, |(scheme, _)| scheme);
+            return Err(StoreError::UnsupportedUrl(format!("{scheme}:…")));
+        };
+        let unreachable = |source| StoreError::Unreachable {
+            backend,
+            location: location.clone(),
+            source,
+        };
+        let timed_out = || StoreError::ConnectTimeout {
+            backend,
+            location: location.clone(),
+            timeout,
+        };
+        let probe = async {
+            if backend == POSTGRES {
+                let options = PgConnectOptions::from_str(url)?;
+                PgConnection::connect_with(&options).await?.close().await
+            } else {
+                let options = SqliteConnectOptions::from_str(url)?.create_if_missing(true);
+                SqliteConnection::connect_with(&options)
+                    .await?
+                    .close()
+                    .await
+            }
+        };
+        tokio::time::timeout(timeout, probe)
+            .await
+            .map_err(|_| timed_out())?
+            .map_err(unreachable)?;
+        match tokio::time::timeout(timeout, EventStore::connect_pool(url)).await {
+            Ok(Ok(store)) => Ok(store),
+            Ok(Err(StoreError::Connect { source, .. })) => Err(unreachable(source)),
+            Ok(Err(other)) => Err(other),
+            Err(_) => Err(timed_out()),
+        }
+    }
+
+    /// "PostgreSQL" or "SQLite".
+    pub fn backend(&self) -> &'static str {
+        match self {
+            EventStore::Postgres(_) => POSTGRES,
+            EventStore::Sqlite(_) => SQLITE,
+        }
+    }
+}
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Where a database URL points, fit to print: `host:port/database as user`
+/// for PostgreSQL, the file for SQLite. Never the password (in the URL or its
+/// query); a URL that cannot be parsed, or of another scheme, is described
+/// without its content.
+pub fn database_location(url: &str) -> String {
+    if is_postgres(url) {
+        match PgConnectOptions::from_str(url) {
+            Ok(options) => {
+                let place = match options.get_socket() {
+                    Some(socket) => socket.display().to_string(),
+                    None => format!("{}:{}", options.get_host(), options.get_port()),
+                };
+                let database = options.get_database().unwrap_or(options.get_username());
+                format!("{place}/{database} as {}", options.get_username())
+            }
+            Err(_) => "an unparsable postgres:// URL".to_owned(),
+        }
+    } else if url.starts_with("sqlite:") {
+        match SqliteConnectOptions::from_str(url) {
+            Ok(options) => options.get_filename().display().to_string(),
+            Err(_) => "an unparsable sqlite: URL".to_owned(),
+        }
+    } else {
+        "a URL that is neither postgres:// nor sqlite:".to_owned()
+    }
+}

@@ -1,0 +1,85 @@
+//! The command-line interface: the arguments, and one module per command
+//! with its `run` function (the mini-redis layout). `main` only parses and
+//! dispatches.
+
+mod audit;
+mod migrate;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use motcua_store::{EventStore, database_location};
+
+/// motcua: an event-sourced, multi-tenant backend for Vietnamese
+/// administrative-procedure dossiers (một cửa).
+#[derive(Debug, Parser)]
+#[command(name = "motcua", version)]
+pub struct Cli {
+    /// The database: postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, or
+    /// sqlite:FILE (created if missing).
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        hide_env_values = true,
+        default_value = "sqlite:motcua.db",
+        value_name = "URL"
+    )]
+    pub database_url: String,
+
+    /// What to do; without one, motcua prints this help.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The subcommands of motcua.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Applies the database migrations this build carries.
+    Migrate,
+    /// Checks that the event log was not tampered with, and keeps checkpoints of it.
+    #[command(subcommand)]
+    Audit(audit::Audit),
+}
+
+impl Command {
+    pub async fn run(self, database_url: &str) -> anyhow::Result<()> {
+        match self {
+            Command::Migrate => migrate::run(database_url).await,
+            Command::Audit(audit) => audit.run(database_url).await,
+        }
+    }
+}
+
+/// Opens the database; the error says which and where (never the password).
+async fn open(database_url: &str) -> anyhow::Result<EventStore> {
+    Ok(EventStore::connect(database_url).await?)
+}
+
+/// Opens a database that has exactly this build's migrations.
+async fn open_migrated(database_url: &str) -> anyhow::Result<EventStore> {
+    let store = open(database_url).await?;
+    store.check_migrations().await.with_context(|| {
+        format!(
+            "checking the database at {}",
+            database_location(database_url)
+        )
+    })?;
+    Ok(store)
+}
+
+/// An error and its causes on one line, each said once: store errors
+/// already quote their source in their own message.
+pub fn report(error: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in error.chain() {
+        let cause = cause.to_string();
+        if message.contains(&cause) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&cause);
+    }
+    message
+}

@@ -1,0 +1,575 @@
+//! End-to-end tests of `motcua migrate` and `motcua audit …` on a SQLite
+//! file and on a throwaway PostgreSQL database: the real binary, events
+//! appended through the store, tampering done as the database's owner.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use motcua_store::{EventStore, LogCursor, NewEvent, RecordedEvent, hash};
+use serde_json::{Value, json};
+use sqlx::{Connection, Executor, PgConnection};
+
+/// Runs each listed test (an `async fn(&Db)`) on a fresh SQLite file and on
+/// a fresh PostgreSQL database.
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test(&super::Db::sqlite()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let Some(db) = super::Db::postgres().await else { return };
+                    super::$test(&db).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    migrate_applies_the_migrations_then_finds_the_database_up_to_date,
+    verify_passes_on_a_clean_log_and_finds_a_dossier_by_its_code,
+    verify_fails_and_names_the_broken_link_after_tampering,
+    an_exported_checkpoint_catches_a_consistent_rewrite,
+    a_database_that_is_not_migrated_is_refused_with_what_to_do,
+);
+
+const CODE: &str = "000.01.20.H56-241105-0001";
+
+// ---------------------------------------------------------------------------
+// The tests.
+
+async fn migrate_applies_the_migrations_then_finds_the_database_up_to_date(db: &Db) {
+    let first = db.motcua(&["migrate"]);
+    assert!(first.status.success(), "{first:?}");
+    let out = stdout(&first);
+    assert!(out.starts_with("Applied "), "{out}");
+    assert!(out.contains(&db.location), "{out}");
+    assert!(out.contains("  0001 event log\n"), "{out}");
+    assert!(out.contains("  0005 checkpoints\n"), "{out}");
+
+    let again = db.motcua(&["migrate"]);
+    assert!(again.status.success(), "{again:?}");
+    let out = stdout(&again);
+    assert!(out.contains("is up to date"), "{out}");
+    assert!(!out.contains("Applied"), "{out}");
+}
+
+async fn verify_passes_on_a_clean_log_and_finds_a_dossier_by_its_code(db: &Db) {
+    let store = db.migrated().await;
+    fill(&store).await;
+    let created = db.motcua(&["audit", "checkpoint", "create"]);
+    assert!(created.status.success(), "{created:?}");
+    assert!(
+        stdout(&created).starts_with("Took a checkpoint at "),
+        "{created:?}"
+    );
+
+    let verified = db.motcua(&["audit", "verify"]);
+    assert!(verified.status.success(), "{verified:?}");
+    let out = stdout(&verified);
+    assert!(
+        out.contains("Hash chains: 6 events in 3 streams\n  intact"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Stored checkpoints: 1\n  #1 checkpoint at "),
+        "{out}"
+    );
+    assert!(out.contains(": holds"), "{out}");
+    assert!(out.ends_with("Verdict: intact.\n"), "{out}");
+
+    let one = db.motcua(&["audit", "verify", "--dossier", CODE]);
+    assert!(one.status.success(), "{one:?}");
+    assert!(
+        stdout(&one).contains(&format!(
+            "Hash chain of dossier {CODE} (stream Dossier/d1): 3 events\n  intact"
+        )),
+        "{one:?}"
+    );
+
+    let unknown = db.motcua(&["audit", "verify", "--dossier", "000.01.20.H56-241105-0099"]);
+    assert_eq!(unknown.status.code(), Some(1), "{unknown:?}");
+    assert_eq!(
+        stderr(&unknown),
+        format!(
+            "error: no dossier has the code \"000.01.20.H56-241105-0099\" in the database at {}\n",
+            db.location
+        )
+    );
+}
+
+async fn verify_fails_and_names_the_broken_link_after_tampering(db: &Db) {
+    let store = db.migrated().await;
+    fill(&store).await;
+    let d1 = stored(&store, "d1", 1).await;
+    db.rewrite(&d1, &json!({"note": "edited"}), &d1.hash).await;
+
+    let verified = db.motcua(&["audit", "verify"]);
+    assert_eq!(verified.status.code(), Some(1), "{verified:?}");
+    let out = stdout(&verified);
+    let link = format!(
+        "  BROKEN Dossier/d1: event 1 (position {}) does not match its hash",
+        d1.cursor.position
+    );
+    assert!(out.contains(&link), "{out}");
+    assert!(out.ends_with("Verdict: TAMPERED.\n"), "{out}");
+    assert_eq!(
+        stderr(&verified),
+        "error: the event log was tampered with: 1 broken hash chain, 0 checkpoints that no longer hold\n"
+    );
+    // The dossier alone shows it too.
+    let one = db.motcua(&["audit", "verify", "--dossier", CODE]);
+    assert_eq!(one.status.code(), Some(1), "{one:?}");
+    assert!(stdout(&one).contains(&link), "{one:?}");
+}
+
+async fn an_exported_checkpoint_catches_a_consistent_rewrite(db: &Db) {
+    let store = db.migrated().await;
+    fill(&store).await;
+    let file = db.scratch("checkpoint.json");
+    let exported = db.motcua(&[
+        "audit",
+        "checkpoint",
+        "export",
+        "--output",
+        file.to_str().unwrap(),
+    ]);
+    assert!(exported.status.success(), "{exported:?}");
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(json["format"], "motcua checkpoint");
+    assert_eq!(json["streams"], 3);
+    let clean = db.motcua(&["audit", "verify", "--checkpoint", file.to_str().unwrap()]);
+    assert!(clean.status.success(), "{clean:?}");
+
+    // The forger edits d1's second event, re-hashes the rest of its chain,
+    // and erases the stored checkpoints: only the exported file remembers.
+    let mut previous = stored(&store, "d1", 1).await.hash;
+    for sequence in 2..=3 {
+        let row = stored(&store, "d1", sequence).await;
+        let payload = if sequence == 2 {
+            json!({"note": "as the forger would have it"})
+        } else {
+            row.event.payload.clone()
+        };
+        let mut forged = row.event.clone();
+        forged.payload = payload.clone();
+        let forged_hash = hash::chain(&previous, &forged, row.recorded_at);
+        db.rewrite(&row, &payload, &forged_hash).await;
+        previous = forged_hash;
+    }
+    // Export refuses to vouch for a log its latest checkpoint no longer matches.
+    let refused = db.motcua(&["audit", "checkpoint", "export"]);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    assert!(
+        stderr(&refused).contains("no longer verifies"),
+        "{refused:?}"
+    );
+    assert!(stdout(&refused).is_empty(), "{refused:?}");
+    db.erase_stored_checkpoints().await;
+
+    let chains_only = db.motcua(&["audit", "verify"]);
+    assert!(
+        chains_only.status.success(),
+        "the rewrite is consistent: {chains_only:?}"
+    );
+
+    let verified = db.motcua(&["audit", "verify", "--checkpoint", file.to_str().unwrap()]);
+    assert_eq!(verified.status.code(), Some(1), "{verified:?}");
+    let out = stdout(&verified);
+    assert!(
+        out.contains("Hash chains: 6 events in 3 streams\n  intact"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("Exported checkpoint {}:", file.display())),
+        "{out}"
+    );
+    assert!(out.contains(": DIFFERS: the log now hashes to "), "{out}");
+    assert!(out.ends_with("Verdict: TAMPERED.\n"), "{out}");
+    assert!(
+        stderr(&verified).contains("0 broken hash chains, 1 checkpoint that no longer holds"),
+        "{verified:?}"
+    );
+}
+
+async fn a_database_that_is_not_migrated_is_refused_with_what_to_do(db: &Db) {
+    for args in [
+        &["audit", "verify"][..],
+        &["audit", "checkpoint", "create"],
+        &["audit", "checkpoint", "export"],
+    ] {
+        let output = db.motcua(args);
+        assert_eq!(output.status.code(), Some(1), "{args:?}: {output:?}");
+        let err = stderr(&output);
+        assert!(
+            err.starts_with(&format!(
+                "error: checking the database at {}: the ",
+                db.location
+            )),
+            "{err}"
+        );
+        assert!(err.contains("database is not migrated"), "{err}");
+        assert!(err.ends_with("run `motcua migrate`\n"), "{err}");
+    }
+}
+
+#[test]
+fn a_database_that_is_down_is_named_quickly_without_its_password() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("postgres://motcua:s3cret-Pa55@127.0.0.1:{port}/motcua");
+    let started = Instant::now();
+    let output = motcua(&url, &["audit", "verify"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let err = stderr(&output);
+    assert!(
+        err.starts_with(&format!(
+            "error: cannot connect to the PostgreSQL database at 127.0.0.1:{port}/motcua as motcua: "
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("s3cret"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    let missing = std::env::temp_dir()
+        .join(format!("motcua-missing-{}", std::process::id()))
+        .join("motcua.db");
+    let output = motcua(&format!("sqlite:{}", missing.display()), &["migrate"]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(
+        stderr(&output).starts_with(&format!(
+            "error: cannot connect to the SQLite database at {}: ",
+            missing.display()
+        )),
+        "{output:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Running the binary.
+
+/// Runs `motcua --database-url URL ARGS…`, whatever DATABASE_URL says.
+fn motcua(url: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .env_remove("DATABASE_URL")
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .output()
+        .expect("the motcua binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// Throwaway databases.
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique_name() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "motcua_cli_test_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A database that lives as long as this value, not migrated yet.
+struct Db {
+    url: String,
+    /// How the binary names it.
+    location: String,
+    /// Holds the SQLite file and exported checkpoints.
+    scratch: PathBuf,
+    /// The PostgreSQL database to drop: (admin URL, name).
+    postgres: Option<(String, String)>,
+}
+
+impl Db {
+    fn sqlite() -> Db {
+        let name = unique_name();
+        let scratch = std::env::temp_dir().join(&name);
+        std::fs::create_dir_all(&scratch).unwrap();
+        let path = scratch.join("motcua.db");
+        Db {
+            url: format!("sqlite:{}", path.display()),
+            location: path.display().to_string(),
+            scratch,
+            postgres: None,
+        }
+    }
+
+    /// A fresh PostgreSQL database from `DATABASE_URL`; `None` only if
+    /// `MOTCUA_SKIP_POSTGRES=1` says to skip on purpose.
+    async fn postgres() -> Option<Db> {
+        let Ok(admin_url) = std::env::var("DATABASE_URL") else {
+            if std::env::var("MOTCUA_SKIP_POSTGRES").as_deref() == Ok("1") {
+                eprintln!("skipping a PostgreSQL test: MOTCUA_SKIP_POSTGRES=1");
+                return None;
+            }
+            panic!(
+                "DATABASE_URL is not set: PostgreSQL tests need it (or MOTCUA_SKIP_POSTGRES=1 to skip them on purpose)"
+            );
+        };
+        let name = unique_name();
+        let mut admin = PgConnection::connect(&admin_url).await.unwrap();
+        admin
+            .execute(format!("CREATE DATABASE \"{name}\"").as_str())
+            .await
+            .unwrap();
+        record_postgres_test_ran();
+        let url = with_database(&admin_url, &name);
+        let scratch = std::env::temp_dir().join(&name);
+        std::fs::create_dir_all(&scratch).unwrap();
+        Some(Db {
+            location: motcua_store::database_location(&url),
+            url,
+            scratch,
+            postgres: Some((admin_url, name)),
+        })
+    }
+
+    fn motcua(&self, args: &[&str]) -> Output {
+        motcua(&self.url, args)
+    }
+
+    fn scratch(&self, file: &str) -> PathBuf {
+        self.scratch.join(file)
+    }
+
+    async fn store(&self) -> EventStore {
+        EventStore::connect(&self.url).await.unwrap()
+    }
+
+    /// Migrated by the binary, then opened by the test.
+    async fn migrated(&self) -> EventStore {
+        let migrated = self.motcua(&["migrate"]);
+        assert!(migrated.status.success(), "{migrated:?}");
+        self.store().await
+    }
+
+    /// SQLite refuses UPDATE and DELETE on events and checkpoints with
+    /// triggers: a tamperer with the file drops them (on PostgreSQL the
+    /// tests connect as a superuser).
+    async fn tamperer(&self) -> EventStore {
+        let store = self.store().await;
+        if let EventStore::Sqlite(sqlite) = &store {
+            for trigger in [
+                "events_no_update",
+                "checkpoints_no_delete",
+                "checkpoint_heads_no_delete",
+            ] {
+                sqlx::query(&format!("DROP TRIGGER IF EXISTS {trigger}"))
+                    .execute(sqlite.pool())
+                    .await
+                    .unwrap();
+            }
+        }
+        store
+    }
+
+    /// Sets the payload and hash of the stored `row`, in place.
+    async fn rewrite(&self, row: &RecordedEvent, payload: &Value, hash: &[u8; 32]) {
+        let (id, sequence) = (&row.event.aggregate_id, row.event.sequence);
+        let updated = match &self.tamperer().await {
+            EventStore::Postgres(postgres) => sqlx::query(
+                "UPDATE events SET payload = $1, hash = $2 \
+                 WHERE aggregate_type = 'Dossier' AND aggregate_id = $3 AND sequence = $4",
+            )
+            .bind(payload)
+            .bind(hash.as_slice())
+            .bind(id)
+            .bind(sequence)
+            .execute(postgres.pool())
+            .await
+            .unwrap()
+            .rows_affected(),
+            EventStore::Sqlite(sqlite) => sqlx::query(
+                "UPDATE events SET payload = ?1, hash = ?2 \
+                 WHERE aggregate_type = 'Dossier' AND aggregate_id = ?3 AND sequence = ?4",
+            )
+            .bind(payload.to_string())
+            .bind(hash.as_slice())
+            .bind(id)
+            .bind(sequence)
+            .execute(sqlite.pool())
+            .await
+            .unwrap()
+            .rows_affected(),
+        };
+        assert_eq!(updated, 1);
+    }
+
+    async fn erase_stored_checkpoints(&self) {
+        let store = self.tamperer().await;
+        for statement in ["DELETE FROM checkpoint_heads", "DELETE FROM checkpoints"] {
+            match &store {
+                EventStore::Postgres(postgres) => {
+                    sqlx::query(statement)
+                        .execute(postgres.pool())
+                        .await
+                        .unwrap();
+                }
+                EventStore::Sqlite(sqlite) => {
+                    sqlx::query(statement).execute(sqlite.pool()).await.unwrap();
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.scratch);
+        let Some((admin_url, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime: use a thread of our own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
+                    let _ = admin
+                        .execute(
+                            format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str(),
+                        )
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// CI passes a file in `MOTCUA_PG_TESTS_RAN_FILE` and fails if nothing was written to it.
+fn record_postgres_test_ran() {
+    if let Ok(path) = std::env::var("MOTCUA_PG_TESTS_RAN_FILE") {
+        use std::io::Write;
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = writeln!(file, "ran");
+        }
+    }
+}
+
+/// `postgres://user@host:port/db?query` with another database.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(base, query)| (base, Some(query)));
+    let authority_end = base.find("://").map_or(0, |index| index + 3);
+    let base = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Events.
+
+/// Event `sequence` of dossier `id`, with the metadata every event carries.
+fn event(id: &str, sequence: i64) -> NewEvent {
+    NewEvent {
+        aggregate_type: "Dossier".to_owned(),
+        aggregate_id: id.to_owned(),
+        sequence,
+        event_type: "Noted".to_owned(),
+        event_version: "1.0".to_owned(),
+        payload: json!({"note": format!("{id} #{sequence}")}),
+        metadata: json!({"unit": "000.01.20.H56", "actor": "officer"}),
+        unit_id: "000.01.20.H56".to_owned(),
+        actor: "officer".to_owned(),
+        command_id: None,
+    }
+}
+
+/// Three dossiers; d1 (3 events) was accepted under [`CODE`].
+async fn fill(store: &EventStore) {
+    let accepted = NewEvent {
+        event_type: "DossierAccepted".to_owned(),
+        payload: json!({
+            "at": "2024-11-05T01:15:00Z",
+            "by": {"user_id": "officer", "unit": "000.01.20.H56", "roles": ["reception_officer"]},
+            "change": {"type": "DossierAccepted", "code": CODE, "unit": "000.01.20.H56"}
+        }),
+        ..event("d1", 2)
+    };
+    store
+        .append(&[event("d1", 1), accepted], None)
+        .await
+        .unwrap();
+    store.append(&[event("d2", 1)], None).await.unwrap();
+    store
+        .append(&[event("d3", 1), event("d3", 2)], None)
+        .await
+        .unwrap();
+    store.append(&[event("d1", 3)], None).await.unwrap();
+    visible(store, 6).await;
+}
+
+/// Waits until the global log shows `expected` events: on PostgreSQL other
+/// tests' open transactions can hold them back a while.
+async fn visible(store: &EventStore, expected: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while store
+        .read_all(LogCursor::START, u32::MAX)
+        .await
+        .unwrap()
+        .len()
+        < expected
+    {
+        assert!(Instant::now() < deadline, "events did not become visible");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn stored(store: &EventStore, id: &str, sequence: i64) -> RecordedEvent {
+    let row = store
+        .load_stream("Dossier", id, sequence - 1)
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .unwrap();
+    assert_eq!(row.event.sequence, sequence);
+    row
+}
