@@ -3,7 +3,8 @@
 //! * (a) `motcua-domain` is pure: no normal or build dependency on an I/O
 //!   crate, and a normal `tokio` dependency enables no I/O feature.
 //!   Dev-dependencies (proptest, insta, tokio for async tests) are fine.
-//! * (b) only `motcua-store*` packages may depend on `sqlx`.
+//! * (b) only `motcua-store*` packages (the stores and the store benchmark)
+//!   may depend on `sqlx`.
 //! * (c) only `motcua-graphql` may depend on `async-graphql*`.
 //! * (d) the resolved dependency graph holds at most one major of `sqlx`.
 //!

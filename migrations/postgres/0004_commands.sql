@@ -30,19 +30,3 @@ CREATE TABLE commands (
 ALTER TABLE commands OWNER TO motcua_owner;
 REVOKE ALL ON commands FROM PUBLIC, motcua_app;
 GRANT SELECT, INSERT ON commands TO motcua_app;
-
--- Tailing readers are woken on commit by a notification; a statement
--- trigger sends it, so every writer of the log (the command path, the
--- cqrs-es repository, a bulk load) wakes them without a round trip of its
--- own. Notifications of one transaction are delivered once, on commit.
-CREATE FUNCTION motcua_events_appended() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM pg_notify('motcua_events', '');
-    RETURN NULL;
-END
-$$;
-ALTER FUNCTION motcua_events_appended() OWNER TO motcua_owner;
-
-CREATE TRIGGER events_appended AFTER INSERT ON events
-    FOR EACH STATEMENT EXECUTE FUNCTION motcua_events_appended();

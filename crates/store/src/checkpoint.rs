@@ -625,12 +625,12 @@ trait Sql {
 }
 
 const CHECKPOINT_COLUMNS_POSTGRES: &str =
-    "id, transaction_id::text AS transaction_id, position, root, streams, created_at";
+    "id, transaction_id::text AS transaction_text, position, root, streams, created_at";
 
 impl Sql for PgConnection {
     async fn stable_cursor(&mut self) -> Result<LogCursor, StoreError> {
         let row = sqlx::query(
-            "SELECT transaction_id::text AS transaction_id, position FROM events \
+            "SELECT transaction_id::text AS transaction_text, position FROM events \
              WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
              ORDER BY transaction_id DESC, position DESC LIMIT 1",
         )
@@ -644,7 +644,7 @@ impl Sql for PgConnection {
             .try_get("position")
             .map_err(StoreError::database("read a position"))?;
         let transaction: String = row
-            .try_get("transaction_id")
+            .try_get("transaction_text")
             .map_err(StoreError::database("read a transaction id"))?;
         let transaction = transaction.parse().map_err(|_| StoreError::Corrupt {
             position,
@@ -929,7 +929,7 @@ fn stored_postgres(row: &sqlx::postgres::PgRow) -> Result<Checkpoint, StoreError
     };
     let id: i64 = row.try_get("id").map_err(unreadable)?;
     let corrupt = |reason: String| StoreError::CorruptCheckpoint { id, reason };
-    let transaction: String = row.try_get("transaction_id").map_err(unreadable)?;
+    let transaction: String = row.try_get("transaction_text").map_err(unreadable)?;
     let transaction = transaction
         .parse()
         .map_err(|_| corrupt(format!("transaction id {transaction:?} is not a number")))?;

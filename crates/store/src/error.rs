@@ -16,6 +16,13 @@ pub enum StoreError {
     /// race to its first run); nothing was written.
     #[error("command {command_id:?} of {actor} was already recorded")]
     CommandAlreadyRecorded { actor: String, command_id: String },
+    /// The store's append writers stopped before answering (the store is
+    /// shutting down): whether the append landed is unknown. A client
+    /// command id makes retrying it safe.
+    #[error(
+        "the event store stopped before confirming the append; it may or may not have been written"
+    )]
+    WriterStopped,
     /// A client command id that cannot be used.
     #[error("invalid client command id {command_id:?}: {reason}")]
     InvalidCommandId { command_id: String, reason: String },

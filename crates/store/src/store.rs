@@ -59,10 +59,9 @@ impl EventStore {
         if commit.events.is_empty() {
             return Ok(Vec::new());
         }
-        let recorded_at = now_to_the_microsecond();
         match self {
-            EventStore::Postgres(store) => store.commit(commit, recorded_at).await,
-            EventStore::Sqlite(store) => store.commit(commit, recorded_at).await,
+            EventStore::Postgres(store) => store.commit(commit).await,
+            EventStore::Sqlite(store) => store.commit(commit, now_to_the_microsecond()).await,
         }
     }
 
@@ -167,7 +166,7 @@ impl EventStore {
 }
 
 /// Both databases keep microseconds: hash what will be read back.
-fn now_to_the_microsecond() -> DateTime<Utc> {
+pub(crate) fn now_to_the_microsecond() -> DateTime<Utc> {
     let now = Utc::now();
     DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
 }

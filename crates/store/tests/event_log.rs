@@ -18,6 +18,7 @@ on_both_backends!(
     each_hash_chains_to_the_previous_event_of_its_stream,
     a_stale_sequence_is_a_conflict_and_writes_nothing,
     concurrent_appends_at_one_sequence_let_exactly_one_win,
+    a_losing_append_does_not_sink_the_appends_committed_with_it,
     an_append_must_continue_its_stream,
     a_snapshot_is_written_with_its_events,
     the_global_log_pages_in_order_without_repeats,
@@ -112,6 +113,46 @@ async fn concurrent_appends_at_one_sequence_let_exactly_one_win(store: &EventSto
     }
     assert_eq!(won, 1);
     assert_eq!(store.load_stream("Dossier", "a", 0).await.unwrap().len(), 2);
+}
+
+/// On PostgreSQL concurrent appends are written together (group commit); a
+/// conflict among them must fail only the loser.
+async fn a_losing_append_does_not_sink_the_appends_committed_with_it(store: &EventStore) {
+    let store = Arc::new(store.clone());
+    let writers: Vec<_> = (0..48)
+        .map(|writer| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                // Every fourth writer races for the same first event.
+                let stream = if writer % 4 == 0 {
+                    "contested".to_owned()
+                } else {
+                    format!("s{writer}")
+                };
+                let mut first = event(&stream, 1);
+                first.actor = format!("writer-{writer}");
+                (stream, store.append(&[first], None).await)
+            })
+        })
+        .collect();
+    let (mut landed, mut lost) = (0, 0);
+    for writer in writers {
+        let (stream, outcome) = writer.await.unwrap();
+        match outcome {
+            Ok(recorded) => {
+                landed += 1;
+                assert_eq!(recorded[0].event.aggregate_id, stream);
+            }
+            Err(StoreError::Conflict { aggregate_id, .. }) if aggregate_id == "contested" => {
+                lost += 1
+            }
+            Err(other) => panic!("unexpected error {other:?}"),
+        }
+    }
+    assert_eq!((landed, lost), (36 + 1, 11));
+    let log = common::read_everything(&store, 37).await;
+    assert_eq!(log.len(), 37);
+    assert!(store.verify_all().await.unwrap().is_intact());
 }
 
 async fn an_append_must_continue_its_stream(store: &EventStore) {

@@ -146,3 +146,45 @@ async fn a_tailing_reader_misses_nothing_when_commits_come_out_of_order() {
     let positions_sorted = received_positions.windows(2).all(|pair| pair[0] < pair[1]);
     eprintln!("positions arrived in increasing order: {positions_sorted}");
 }
+
+/// Transaction ids are compared as numbers: 99999 before 100000. (Ordering
+/// by their text, as a query that selects `transaction_id::text` under the
+/// column's own name silently does, puts "100000" first: a reader past it
+/// would skip every event of the shorter ids for good.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transaction_ids_order_as_numbers_not_as_text() {
+    let Some(db) = common::postgres().await else {
+        return;
+    };
+    let EventStore::Postgres(postgres) = &db.store else {
+        unreachable!("a PostgreSQL store")
+    };
+    // Old transaction ids, long finished: as if the log had crossed from
+    // five-digit to six-digit ids. Inserted by the owner behind the store.
+    for (stream, transaction) in [("late", "100000"), ("early", "99999"), ("later", "1000000")] {
+        sqlx::query(
+            "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
+             payload, metadata, unit_id, actor, recorded_at, hash, transaction_id) \
+             VALUES ('Dossier', $1, 1, 'Noted', '1.0', '{}', '{}', 'u', 'w', now(), $2, $3::text::xid8)",
+        )
+        .bind(stream)
+        .bind(vec![0u8; 32])
+        .bind(transaction)
+        .execute(postgres.pool())
+        .await
+        .unwrap();
+    }
+    let first_page = db.store.read_all(LogCursor::START, 1).await.unwrap();
+    assert_eq!(first_page[0].event.aggregate_id, "early");
+    let rest = db.store.read_all(first_page[0].cursor, 10).await.unwrap();
+    let streams: Vec<_> = rest
+        .iter()
+        .map(|event| event.event.aggregate_id.as_str())
+        .collect();
+    assert_eq!(streams, ["late", "later"]);
+    let checkpoint = db.store.create_checkpoint().await.unwrap();
+    assert_eq!(
+        checkpoint.cursor, rest[1].cursor,
+        "the checkpoint covers the newest"
+    );
+}

@@ -112,3 +112,28 @@ async fn insert_silently(store: &EventStore) {
         }
     }
 }
+
+/// PostgreSQL: a reader in another process (another store on the same
+/// database) hears of an append through LISTEN/NOTIFY.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_process_is_woken_by_an_append() {
+    let Some(db) = common::postgres().await else {
+        return;
+    };
+    let elsewhere = EventStore::connect(&db.url).await.unwrap();
+    let mut tail = elsewhere.tail(LogCursor::START, 100, Duration::from_secs(600));
+    let reader = tokio::spawn(async move {
+        let events = tail.next().await.unwrap();
+        (events, Instant::now())
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let appended_at = Instant::now();
+    db.store.append(&[event("a", 1)], None).await.unwrap();
+    let (events, woken_at) = tokio::time::timeout(Duration::from_secs(10), reader)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(events.len(), 1);
+    let latency = woken_at.duration_since(appended_at);
+    assert!(latency < Duration::from_secs(5), "woken after {latency:?}");
+}

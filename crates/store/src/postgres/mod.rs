@@ -8,15 +8,17 @@
 //! skipped, whatever order positions were handed out in. The price: a
 //! long-running transaction holds readers back (lag, never loss).
 
+mod append;
+
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions, PgRow};
 use tokio::sync::Notify;
 
+use self::append::Appender;
 use crate::error::StoreError;
 use crate::hash;
 use crate::record::{
@@ -26,51 +28,21 @@ use crate::record::{
 
 const BACKEND: &str = "PostgreSQL";
 
-/// The channel every append notifies on commit (a trigger on `events`).
+/// The channel every append is announced on, to every listening process.
 const CHANNEL: &str = "motcua_events";
 
 const COLUMNS: &str = "aggregate_type, aggregate_id, sequence, event_type, event_version, \
-     payload, metadata, position, transaction_id::text AS transaction_id, unit_id, actor, \
+     payload, metadata, position, transaction_id::text AS transaction_text, unit_id, actor, \
      recorded_at, command_id, hash";
-
-/// An append as one statement. The events come as parallel arrays (in
-/// sequence order, so positions follow sequences); the command record and
-/// the snapshot are written only when their parameters are not NULL. The
-/// notification to tailing readers is sent by a trigger on `events`.
-const APPEND: &str = "\
-WITH appended AS (
-    INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version,
-        payload, metadata, unit_id, actor, recorded_at, command_id, hash)
-    SELECT $1, $2, e.sequence, e.event_type, e.event_version, e.payload, e.metadata,
-        e.unit_id, e.actor, $3, e.command_id, e.hash
-    FROM UNNEST($4::int8[], $5::text[], $6::text[], $7::jsonb[], $8::jsonb[], $9::text[],
-        $10::text[], $11::text[], $12::bytea[])
-        WITH ORDINALITY AS e(sequence, event_type, event_version, payload, metadata, unit_id,
-            actor, command_id, hash, n)
-    ORDER BY e.n
-    RETURNING sequence, position, transaction_id
-), recorded AS (
-    INSERT INTO commands (actor, command_id, aggregate_type, aggregate_id, fingerprint,
-        sequence, event_count, transaction_id, position)
-    SELECT $13, $14, $1, $2, $15, last.sequence, $16, last.transaction_id, last.position
-    FROM (SELECT * FROM appended ORDER BY sequence DESC LIMIT 1) AS last
-    WHERE $14::text IS NOT NULL
-), snapshot AS (
-    INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload)
-    SELECT $1, $2, $17, $18, $19 WHERE $19::jsonb IS NOT NULL
-    ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET
-        last_sequence = EXCLUDED.last_sequence,
-        current_snapshot = EXCLUDED.current_snapshot,
-        payload = EXCLUDED.payload
-)
-SELECT sequence, position, transaction_id::text AS transaction_id FROM appended ORDER BY sequence";
 
 #[derive(Debug, Clone)]
 pub struct Postgres {
     pool: PgPool,
-    /// Woken by the listener on each notification from any process.
+    /// Woken on each append: by this process's writers at once, and by the
+    /// listener on each notification from any process.
     appended: Arc<Notify>,
     listening: Arc<OnceLock<()>>,
+    appender: Appender,
 }
 
 impl Postgres {
@@ -85,9 +57,11 @@ impl Postgres {
                 backend: BACKEND,
                 source,
             })?;
+        let appended = Arc::new(Notify::new());
         Ok(Self {
+            appender: Appender::start(pool.clone(), Arc::clone(&appended)),
             pool,
-            appended: Arc::new(Notify::new()),
+            appended,
             listening: Arc::new(OnceLock::new()),
         })
     }
@@ -106,103 +80,16 @@ impl Postgres {
             })
     }
 
-    /// One statement, so one round trip and its own transaction: the
-    /// events, the command's record and the snapshot are written together
-    /// or not at all.
+    /// Appends through the group-commit writers (see [`append`]).
     pub(crate) async fn commit(
         &self,
         commit: Commit<'_>,
-        recorded_at: DateTime<Utc>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let events = commit.events;
-        let first = &events[0];
-        let mut previous = match commit.previous_hash {
+        let previous_hash = match commit.previous_hash {
             Some(hash) => hash,
-            None => previous_hash(&self.pool, first).await?,
+            None => previous_hash(&self.pool, &commit.events[0]).await?,
         };
-        let hashes: Vec<[u8; 32]> = events
-            .iter()
-            .map(|event| {
-                previous = hash::chain(&previous, event, recorded_at);
-                previous
-            })
-            .collect();
-        let column =
-            |field: fn(&NewEvent) -> &str| -> Vec<&str> { events.iter().map(field).collect() };
-        let rows = sqlx::query(APPEND)
-            .bind(&first.aggregate_type)
-            .bind(&first.aggregate_id)
-            .bind(recorded_at)
-            .bind(
-                events
-                    .iter()
-                    .map(|event| event.sequence)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(column(|event| &event.event_type))
-            .bind(column(|event| &event.event_version))
-            .bind(
-                events
-                    .iter()
-                    .map(|event| &event.payload)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                events
-                    .iter()
-                    .map(|event| &event.metadata)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(column(|event| &event.unit_id))
-            .bind(column(|event| &event.actor))
-            .bind(
-                events
-                    .iter()
-                    .map(|event| event.command_id.as_deref())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                hashes
-                    .iter()
-                    .map(|hash| hash.as_slice())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(commit.command.map(|key| key.actor.as_str()))
-            .bind(commit.command.map(|key| key.command_id.as_str()))
-            .bind(commit.command.map(|key| key.fingerprint.as_slice()))
-            .bind(i32::try_from(events.len()).unwrap_or(i32::MAX))
-            .bind(commit.snapshot.map(|snapshot| snapshot.last_sequence))
-            .bind(commit.snapshot.map(|snapshot| snapshot.current_snapshot))
-            .bind(commit.snapshot.map(|snapshot| &snapshot.payload))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|error| append_error(error, &commit))?;
-        if rows.len() != events.len() {
-            return Err(StoreError::InvalidAppend {
-                aggregate_type: first.aggregate_type.clone(),
-                aggregate_id: first.aggregate_id.clone(),
-                reason: format!("{} of {} events were written", rows.len(), events.len()),
-            });
-        }
-        events
-            .iter()
-            .zip(hashes)
-            .zip(&rows)
-            .map(|((event, hash), row)| {
-                let position: i64 = row
-                    .try_get("position")
-                    .map_err(StoreError::database("read a position"))?;
-                Ok(RecordedEvent {
-                    event: event.clone(),
-                    cursor: LogCursor {
-                        transaction: parse_transaction(row, position)?,
-                        position,
-                    },
-                    recorded_at,
-                    hash,
-                })
-            })
-            .collect()
+        self.appender.append(commit, previous_hash).await
     }
 
     /// The signal tailing readers wait on; the first call starts listening.
@@ -280,7 +167,7 @@ impl Postgres {
     ) -> Result<Option<CommandRecord>, StoreError> {
         let row = sqlx::query(
             "SELECT actor, command_id, aggregate_type, aggregate_id, fingerprint, sequence, \
-             event_count, transaction_id::text AS transaction_id, position, rejection \
+             event_count, transaction_id::text AS transaction_text, position, rejection \
              FROM commands WHERE actor = $1 AND command_id = $2",
         )
         .bind(actor)
@@ -405,35 +292,9 @@ async fn previous_hash(pool: &PgPool, first: &NewEvent) -> Result<[u8; 32], Stor
     to_hash(bytes, position)
 }
 
-/// A unique violation is a lost race: on the stream's next sequence
-/// (another writer appended first) or on the client command (a repeat of
-/// it was recorded first).
-fn append_error(error: sqlx::Error, commit: &Commit<'_>) -> StoreError {
-    let first = &commit.events[0];
-    match (&error, commit.command) {
-        (sqlx::Error::Database(db), Some(key))
-            if db.is_unique_violation() && db.constraint() == Some("commands_pkey") =>
-        {
-            StoreError::CommandAlreadyRecorded {
-                actor: key.actor.clone(),
-                command_id: key.command_id.clone(),
-            }
-        }
-        (sqlx::Error::Database(db), _) if db.is_unique_violation() => StoreError::Conflict {
-            aggregate_type: first.aggregate_type.clone(),
-            aggregate_id: first.aggregate_id.clone(),
-            sequence: first.sequence,
-        },
-        _ => StoreError::Database {
-            operation: "append events",
-            source: error,
-        },
-    }
-}
-
 fn parse_transaction(row: &PgRow, position: i64) -> Result<u64, StoreError> {
     let text: String = row
-        .try_get("transaction_id")
+        .try_get("transaction_text")
         .map_err(StoreError::database("read a transaction id"))?;
     text.parse().map_err(|_| StoreError::Corrupt {
         position,
@@ -489,7 +350,7 @@ fn command_record(row: &PgRow) -> Result<CommandRecord, StoreError> {
     let sequence: i64 = row.try_get("sequence").map_err(corrupt)?;
     let rejection: Option<Value> = row.try_get("rejection").map_err(corrupt)?;
     let position: Option<i64> = row.try_get("position").map_err(corrupt)?;
-    let transaction: Option<String> = row.try_get("transaction_id").map_err(corrupt)?;
+    let transaction: Option<String> = row.try_get("transaction_text").map_err(corrupt)?;
     let event_count: i32 = row.try_get("event_count").map_err(corrupt)?;
     let outcome = match rejection {
         Some(rejection) => CommandOutcome::Rejected {
