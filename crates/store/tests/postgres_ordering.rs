@@ -159,9 +159,18 @@ async fn transaction_ids_order_as_numbers_not_as_text() {
     let EventStore::Postgres(postgres) = &db.store else {
         unreachable!("a PostgreSQL store")
     };
-    // Old transaction ids, long finished: as if the log had crossed from
-    // five-digit to six-digit ids. Inserted by the owner behind the store.
-    for (stream, transaction) in [("late", "100000"), ("early", "99999"), ("later", "1000000")] {
+    // Old transaction ids, long finished, on both sides of a change in digit
+    // count (9999 | 10000): the largest power of ten below the cluster's
+    // current id, so that readers see them as committed. Inserted by the
+    // owner behind the store.
+    let current: i64 = sqlx::query_scalar("SELECT pg_current_xact_id()::text::bigint")
+        .fetch_one(postgres.pool())
+        .await
+        .unwrap();
+    let power = 10_i64.pow(current.ilog10());
+    assert!(power >= 10, "the cluster has run at least ten transactions");
+    let ids = [power, power - 1, power + 1].map(|id| id.to_string());
+    for (stream, transaction) in [("late", &ids[0]), ("early", &ids[1]), ("later", &ids[2])] {
         sqlx::query(
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, \
              payload, metadata, unit_id, actor, recorded_at, hash, transaction_id) \
