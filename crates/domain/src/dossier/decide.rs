@@ -10,6 +10,7 @@
 //! 6. the data is present and well formed, and the domain rules hold.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use cqrs_es::Aggregate;
 
 use crate::calendar::{WorkingCalendar, WorkingMinutes, local_date};
 use crate::dossier::code::DossierCode;
@@ -510,7 +511,14 @@ impl Context<'_> {
             });
         }
         let mut submitted_dossier = self.dossier.clone();
-        submitted_dossier.apply_change(at, submitted.clone());
+        Aggregate::apply(
+            &mut submitted_dossier,
+            DossierEvent {
+                at,
+                by: principal.clone(),
+                change: submitted.clone(),
+            },
+        );
         let accepted = self.accept(&submitted_dossier, code)?;
         Ok(vec![submitted, accepted])
     }
