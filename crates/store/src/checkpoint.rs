@@ -454,6 +454,15 @@ impl EventStore {
         }
     }
 
+    /// The last cursor [`EventStore::read_all`] can return now: the head of
+    /// the log as readers see it (projections measure their lag against it).
+    pub async fn head(&self) -> Result<LogCursor, StoreError> {
+        match self {
+            EventStore::Postgres(store) => acquire(store.pool()).await?.stable_cursor().await,
+            EventStore::Sqlite(store) => acquire(store.pool()).await?.stable_cursor().await,
+        }
+    }
+
     /// Every stored checkpoint, oldest first.
     pub async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
         match self {

@@ -105,6 +105,10 @@ impl Lifecycle {
     pub fn paused(&self) -> WorkingMinutes {
         self.paused
     }
+    /// Did the desk ask for the file to be completed (it may, once)?
+    pub fn completion_requested(&self) -> bool {
+        self.completion_requested
+    }
     pub fn payment(&self) -> PaymentState {
         self.payment
     }

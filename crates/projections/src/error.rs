@@ -1,0 +1,42 @@
+use motcua_store::StoreError;
+
+/// What went wrong in the projections or a read-model query.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{operation} failed: {source}")]
+    Database {
+        operation: &'static str,
+        source: sqlx::Error,
+    },
+    /// An event the projection cannot apply: it stops there, and says so
+    /// in its status, rather than skip it.
+    #[error("projection {projection} stopped at event {position}: {reason}")]
+    Failed {
+        projection: &'static str,
+        position: i64,
+        reason: String,
+    },
+    /// Another projector moved the checkpoint since this one read it: this
+    /// batch was not written, and this projector is no longer the active one.
+    #[error("projection {projection}: another projector moved its checkpoint")]
+    CheckpointMoved { projection: &'static str },
+    /// A stored read-model row that cannot be read back.
+    #[error("corrupt read-model row {row}: {reason}")]
+    Corrupt { row: String, reason: String },
+    /// A query that cannot be answered as asked.
+    #[error("invalid {field}: {reason}")]
+    InvalidQuery { field: &'static str, reason: String },
+    #[error("waited {waited:?} for the read models to reach position {position}")]
+    WaitTimedOut {
+        position: i64,
+        waited: std::time::Duration,
+    },
+}
+
+impl ProjectionError {
+    pub(crate) fn database(operation: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
+        move |source| ProjectionError::Database { operation, source }
+    }
+}

@@ -1,0 +1,15 @@
+//! The read models of motcua and the engine that keeps them up to date.
+//!
+//! Projections tail the event store's global log and fold each batch of
+//! events into their tables in one transaction that also moves their
+//! checkpoint, so a crash never applies an event twice or skips one.
+
+mod error;
+pub mod fold;
+mod projector;
+mod read_models;
+pub mod report;
+
+pub use error::ProjectionError;
+pub use projector::{DOSSIERS, Lag, Projector, ProjectorConfig};
+pub use read_models::{ProjectionStatus, ReadModels};

@@ -1,0 +1,367 @@
+//! The read-model tables, on the event store's own database (so a batch's
+//! rows and its checkpoint commit together).
+//!
+//! The backend modules only move rows; what a row holds is decided here
+//! ([`DossierColumns`]) and in the fold.
+
+mod postgres;
+mod sqlite;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use motcua_domain::dossier::PaymentState;
+use motcua_domain::dossier::timeliness::Finished;
+use motcua_store::{EventStore, LogCursor};
+use sqlx::{PgPool, SqlitePool};
+
+use crate::error::ProjectionError;
+use crate::fold::{Column, CounterDeltas, DossierState, Outcome};
+
+/// The read models of one database.
+#[derive(Debug, Clone)]
+pub enum ReadModels {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// A projection's place in the log and whether it stopped on an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectionStatus {
+    pub name: String,
+    pub cursor: LogCursor,
+    pub events_applied: i64,
+    /// The event it stopped on and why.
+    pub failure: Option<(i64, String)>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Everything one batch writes, with the checkpoint move that makes it count.
+#[derive(Debug, Default)]
+pub(crate) struct BatchWrite {
+    pub dossiers: Vec<DossierRow>,
+    /// (unit, aggregate id): units that hold or held a dossier.
+    pub holders: Vec<(String, String)>,
+    pub counters: CounterDeltas,
+    pub from: LogCursor,
+    pub to: LogCursor,
+    pub events: i64,
+}
+
+#[derive(Debug)]
+pub(crate) struct DossierRow {
+    pub aggregate_id: String,
+    pub last_position: i64,
+    pub state: DossierState,
+}
+
+/// Sums over a stretch of days for one counter cell's group.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct CounterSums {
+    pub unit: String,
+    /// Procedure and field, when summed per procedure.
+    pub procedure: Option<(String, String)>,
+    /// Open at the start of the period: received − left, before `from`.
+    pub carried_over: i64,
+    /// Flow columns summed over [from, to]; state columns summed up to `to`.
+    pub columns: [i64; 11],
+}
+
+/// How the counters are summed for a report.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum CounterTable {
+    UnitDay,
+    ProcedureDay,
+}
+
+impl ReadModels {
+    /// The read models beside `store`'s event log, on the same pool.
+    pub fn new(store: &EventStore) -> Self {
+        match store {
+            EventStore::Postgres(postgres) => ReadModels::Postgres(postgres.pool().clone()),
+            EventStore::Sqlite(sqlite) => ReadModels::Sqlite(sqlite.pool().clone()),
+        }
+    }
+
+    /// A projection's status; registers it at the start of the log if new.
+    pub(crate) async fn register(&self, name: &str) -> Result<ProjectionStatus, ProjectionError> {
+        match self {
+            ReadModels::Postgres(pool) => postgres::register(pool, name).await,
+            ReadModels::Sqlite(pool) => sqlite::register(pool, name).await,
+        }
+    }
+
+    /// Every projection's status, by name.
+    pub async fn statuses(&self) -> Result<Vec<ProjectionStatus>, ProjectionError> {
+        match self {
+            ReadModels::Postgres(pool) => postgres::statuses(pool).await,
+            ReadModels::Sqlite(pool) => sqlite::statuses(pool).await,
+        }
+    }
+
+    /// Waits until projection `name` has applied the log up to `cursor`
+    /// (a client reading its own write), at most `timeout`.
+    pub async fn wait_for(
+        &self,
+        name: &str,
+        cursor: LogCursor,
+        timeout: Duration,
+    ) -> Result<(), ProjectionError> {
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(2);
+        loop {
+            let reached = self
+                .statuses()
+                .await?
+                .iter()
+                .any(|status| status.name == name && status.cursor >= cursor);
+            if reached {
+                return Ok(());
+            }
+            let waited = started.elapsed();
+            if waited >= timeout {
+                return Err(ProjectionError::WaitTimedOut {
+                    position: cursor.position,
+                    waited,
+                });
+            }
+            tokio::time::sleep(pause.min(timeout - waited)).await;
+            pause = (pause * 2).min(Duration::from_millis(50));
+        }
+    }
+
+    pub(crate) async fn record_failure(
+        &self,
+        name: &str,
+        position: i64,
+        reason: &str,
+    ) -> Result<(), ProjectionError> {
+        match self {
+            ReadModels::Postgres(pool) => {
+                postgres::record_failure(pool, name, position, reason).await
+            }
+            ReadModels::Sqlite(pool) => sqlite::record_failure(pool, name, position, reason).await,
+        }
+    }
+
+    /// The fold states of these dossiers, for those that have a row.
+    pub(crate) async fn dossier_states(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, DossierState>, ProjectionError> {
+        let rows = match self {
+            ReadModels::Postgres(pool) => postgres::dossier_states(pool, ids).await?,
+            ReadModels::Sqlite(pool) => sqlite::dossier_states(pool, ids).await?,
+        };
+        rows.into_iter()
+            .map(|(id, state)| match serde_json::from_str(&state) {
+                Ok(state) => Ok((id, state)),
+                Err(error) => Err(ProjectionError::Corrupt {
+                    row: format!("dossiers/{id}"),
+                    reason: error.to_string(),
+                }),
+            })
+            .collect()
+    }
+
+    /// Writes a batch and moves projection `name` from `batch.from` to
+    /// `batch.to`, in one transaction; fails with
+    /// [`ProjectionError::CheckpointMoved`] (writing nothing) if the
+    /// checkpoint is no longer at `batch.from`.
+    pub(crate) async fn write(
+        &self,
+        name: &'static str,
+        batch: &BatchWrite,
+    ) -> Result<(), ProjectionError> {
+        match self {
+            ReadModels::Postgres(pool) => postgres::write(pool, name, batch).await,
+            ReadModels::Sqlite(pool) => sqlite::write(pool, name, batch).await,
+        }
+    }
+
+    /// Counter sums for these units: flows over [from, to], carried over
+    /// before `from`, states at the end of `to`; one entry per unit (and
+    /// procedure, for [`CounterTable::ProcedureDay`]) with any counts.
+    pub(crate) async fn counter_sums(
+        &self,
+        table: CounterTable,
+        units: &[String],
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<CounterSums>, ProjectionError> {
+        match self {
+            ReadModels::Postgres(pool) => {
+                postgres::counter_sums(pool, table, units, from, to).await
+            }
+            ReadModels::Sqlite(pool) => sqlite::counter_sums(pool, table, units, from, to).await,
+        }
+    }
+}
+
+/// The counter columns, in [`Column`] order, as the tables name them.
+pub(crate) const COUNTER_COLUMNS: [&str; 11] = [
+    "received_online",
+    "received_offline",
+    "resolved_early",
+    "resolved_on_time",
+    "resolved_late",
+    "withdrawn",
+    "stopped",
+    "refused",
+    "overdue_delta",
+    "awaiting_supplement_delta",
+    "awaiting_payment_delta",
+];
+
+/// The flow columns whose sum before a period is what it carries over:
+/// received adds, every way of leaving subtracts.
+pub(crate) fn carried_over_expression() -> String {
+    format!(
+        "{} - {}",
+        [Column::ReceivedOnline, Column::ReceivedOffline]
+            .map(|column| COUNTER_COLUMNS[column.index()])
+            .join(" + "),
+        [
+            Column::ResolvedEarly,
+            Column::ResolvedOnTime,
+            Column::ResolvedLate,
+            Column::Withdrawn,
+            Column::Stopped,
+        ]
+        .map(|column| COUNTER_COLUMNS[column.index()])
+        .join(" - ")
+    )
+}
+
+/// Is this column a state change (summed up to the period's end) rather
+/// than a flow (summed over the period)?
+pub(crate) fn is_state_column(column: Column) -> bool {
+    matches!(
+        column,
+        Column::OverdueDelta | Column::AwaitingSupplementDelta | Column::AwaitingPaymentDelta
+    )
+}
+
+/// The `dossiers` row of a fold state: the columns queries filter and show.
+pub(crate) struct DossierColumns {
+    pub code: Option<String>,
+    pub procedure_code: Option<String>,
+    pub procedure_version: Option<i32>,
+    pub field: Option<String>,
+    pub applicant_name: Option<String>,
+    pub identity_number: Option<String>,
+    pub receiving_unit: Option<String>,
+    pub holder_unit: Option<String>,
+    pub status: Option<i16>,
+    pub step: String,
+    pub department: Option<String>,
+    pub assignee: Option<String>,
+    pub channel: Option<i16>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub appointment_at: Option<DateTime<Utc>>,
+    pub step_due_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub timeliness: Option<&'static str>,
+    pub payment_state: &'static str,
+    pub completion_requested: bool,
+    pub deleted: bool,
+    pub last_event_at: Option<DateTime<Utc>>,
+    /// The fold state as JSON.
+    pub state: String,
+}
+
+impl DossierColumns {
+    pub fn of(state: &DossierState) -> Result<Self, ProjectionError> {
+        let lifecycle = &state.lifecycle;
+        let procedure = lifecycle.procedure();
+        let deadlines = lifecycle.deadlines();
+        let step = serde_json::to_value(lifecycle.step())
+            .ok()
+            .and_then(|value| value.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let timeliness = state.outcome.and_then(|outcome| match outcome {
+            Outcome::Resolved { timeliness, .. } => Some(match timeliness {
+                Finished::Early => "early",
+                Finished::OnTime => "on_time",
+                Finished::Late => "late",
+            }),
+            _ => None,
+        });
+        let payment_state = match lifecycle.payment() {
+            PaymentState::NotRequested => "not_requested",
+            PaymentState::Requested { .. } => "requested",
+            PaymentState::Paid { .. } => "paid",
+            PaymentState::Exempted => "exempted",
+            PaymentState::Refunded { .. } => "refunded",
+        };
+        let state_json =
+            serde_json::to_string(state).map_err(|error| ProjectionError::Corrupt {
+                row: "dossiers (state to write)".to_owned(),
+                reason: error.to_string(),
+            })?;
+        Ok(Self {
+            code: lifecycle.code().map(ToString::to_string),
+            procedure_code: procedure.map(|terms| terms.code.as_str().to_owned()),
+            procedure_version: procedure.and_then(|terms| i32::try_from(terms.version).ok()),
+            field: procedure.map(|terms| terms.field.clone()),
+            applicant_name: state.applicant_name.clone(),
+            identity_number: state.identity_number.clone(),
+            receiving_unit: lifecycle.receiving_unit().map(ToString::to_string),
+            holder_unit: lifecycle.holder().map(ToString::to_string),
+            status: lifecycle.status().map(|status| i16::from(status.code())),
+            step,
+            department: lifecycle.department().map(str::to_owned),
+            assignee: lifecycle.assignee().map(str::to_owned),
+            channel: lifecycle.channel().map(|channel| i16::from(channel.code())),
+            submitted_at: lifecycle.submitted_at(),
+            received_at: deadlines.map(|deadlines| deadlines.received_at),
+            due_at: deadlines.map(|deadlines| deadlines.due_at),
+            appointment_at: deadlines.map(|deadlines| deadlines.appointment_at),
+            step_due_at: lifecycle.step_due_at(),
+            finished_at: lifecycle.finished_at(),
+            closed_at: lifecycle.closed_at(),
+            timeliness,
+            payment_state,
+            completion_requested: lifecycle.completion_requested(),
+            deleted: lifecycle.is_deleted(),
+            last_event_at: lifecycle.last_event_at(),
+            state: state_json,
+        })
+    }
+}
+
+/// The columns of the `dossiers` table, in the order both backends bind them.
+pub(crate) const DOSSIER_COLUMNS: [&str; 28] = [
+    "aggregate_id",
+    "last_position",
+    "code",
+    "procedure_code",
+    "procedure_version",
+    "field",
+    "applicant_name",
+    "identity_number",
+    "receiving_unit",
+    "holder_unit",
+    "status",
+    "step",
+    "department",
+    "assignee",
+    "channel",
+    "submitted_at",
+    "received_at",
+    "due_at",
+    "appointment_at",
+    "step_due_at",
+    "finished_at",
+    "closed_at",
+    "timeliness",
+    "payment_state",
+    "completion_requested",
+    "deleted",
+    "last_event_at",
+    "state",
+];

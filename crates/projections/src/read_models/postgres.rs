@@ -1,0 +1,468 @@
+//! The read models on PostgreSQL: each batch is a handful of statements
+//! over arrays (`UNNEST`), whatever its size.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use motcua_store::LogCursor;
+use sqlx::{PgPool, Row};
+
+use super::{
+    BatchWrite, COUNTER_COLUMNS, CounterSums, CounterTable, DOSSIER_COLUMNS, DossierColumns,
+    ProjectionStatus, carried_over_expression, is_state_column,
+};
+use crate::error::ProjectionError;
+use crate::fold::Column;
+
+pub(super) async fn register(
+    pool: &PgPool,
+    name: &str,
+) -> Result<ProjectionStatus, ProjectionError> {
+    sqlx::query("INSERT INTO projections (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
+        .bind(name)
+        .execute(pool)
+        .await
+        .map_err(ProjectionError::database("registering a projection"))?;
+    let row = sqlx::query(&format!("{STATUS_SELECT} WHERE name = $1"))
+        .bind(name)
+        .fetch_one(pool)
+        .await
+        .map_err(ProjectionError::database("reading a projection's status"))?;
+    status(&row)
+}
+
+pub(super) async fn statuses(pool: &PgPool) -> Result<Vec<ProjectionStatus>, ProjectionError> {
+    let rows = sqlx::query(&format!("{STATUS_SELECT} ORDER BY name"))
+        .fetch_all(pool)
+        .await
+        .map_err(ProjectionError::database("reading the projections' status"))?;
+    rows.iter().map(status).collect()
+}
+
+const STATUS_SELECT: &str = "SELECT name, cursor_transaction, cursor_position, events_applied, \
+    failed_at_position, failure, updated_at FROM projections";
+
+fn status(row: &sqlx::postgres::PgRow) -> Result<ProjectionStatus, ProjectionError> {
+    let read = || -> Result<ProjectionStatus, sqlx::Error> {
+        let transaction: i64 = row.try_get("cursor_transaction")?;
+        let failed_at: Option<i64> = row.try_get("failed_at_position")?;
+        let failure: Option<String> = row.try_get("failure")?;
+        Ok(ProjectionStatus {
+            name: row.try_get("name")?,
+            cursor: LogCursor {
+                transaction: u64::try_from(transaction).unwrap_or_default(),
+                position: row.try_get("cursor_position")?,
+            },
+            events_applied: row.try_get("events_applied")?,
+            failure: failed_at.zip(failure),
+            updated_at: row.try_get::<DateTime<Utc>, _>("updated_at")?,
+        })
+    };
+    read().map_err(ProjectionError::database("reading a projection's status"))
+}
+
+pub(super) async fn record_failure(
+    pool: &PgPool,
+    name: &str,
+    position: i64,
+    reason: &str,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "UPDATE projections SET failed_at_position = $2, failure = $3, updated_at = now() \
+         WHERE name = $1",
+    )
+    .bind(name)
+    .bind(position)
+    .bind(reason)
+    .execute(pool)
+    .await
+    .map_err(ProjectionError::database(
+        "recording a projection's failure",
+    ))?;
+    Ok(())
+}
+
+pub(super) async fn dossier_states(
+    pool: &PgPool,
+    ids: &[String],
+) -> Result<Vec<(String, String)>, ProjectionError> {
+    let rows = sqlx::query(
+        "SELECT aggregate_id, state::text AS state FROM dossiers WHERE aggregate_id = ANY($1)",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await
+    .map_err(ProjectionError::database("reading dossier rows"))?;
+    rows.iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(ProjectionError::database("reading dossier rows"))
+}
+
+/// `INSERT … SELECT * FROM UNNEST(…) ON CONFLICT … DO UPDATE` for every
+/// column of `dossiers`.
+static UPSERT_DOSSIERS: LazyLock<String> = LazyLock::new(|| {
+    let types = [
+        "text[]",
+        "bigint[]",
+        "text[]",
+        "text[]",
+        "integer[]",
+        "text[]",
+        "text[]",
+        "text[]",
+        "text[]",
+        "text[]",
+        "smallint[]",
+        "text[]",
+        "text[]",
+        "text[]",
+        "smallint[]",
+        "timestamptz[]",
+        "timestamptz[]",
+        "timestamptz[]",
+        "timestamptz[]",
+        "timestamptz[]",
+        "timestamptz[]",
+        "timestamptz[]",
+        "text[]",
+        "text[]",
+        "boolean[]",
+        "boolean[]",
+        "timestamptz[]",
+        "text[]",
+    ];
+    let parameters: Vec<String> = types
+        .iter()
+        .enumerate()
+        .map(|(index, kind)| format!("${}::{kind}", index + 1))
+        .collect();
+    let selected: Vec<String> = DOSSIER_COLUMNS
+        .iter()
+        .map(|&column| {
+            if column == "state" {
+                "state::jsonb".to_owned()
+            } else {
+                column.to_owned()
+            }
+        })
+        .collect();
+    let updates: Vec<String> = DOSSIER_COLUMNS[1..]
+        .iter()
+        .map(|column| format!("{column} = EXCLUDED.{column}"))
+        .collect();
+    format!(
+        "INSERT INTO dossiers ({columns}) SELECT {selected} FROM UNNEST({parameters}) AS t({columns}) \
+         ON CONFLICT (aggregate_id) DO UPDATE SET {updates}",
+        columns = DOSSIER_COLUMNS.join(", "),
+        selected = selected.join(", "),
+        parameters = parameters.join(", "),
+        updates = updates.join(", "),
+    )
+});
+
+/// Adds the deltas of one counter table: `key_columns` then the counters.
+fn upsert_counters(table: &str, key_columns: &[(&str, &str)]) -> String {
+    let keys: Vec<&str> = key_columns.iter().map(|(name, _)| *name).collect();
+    let mut parameters: Vec<String> = key_columns
+        .iter()
+        .enumerate()
+        .map(|(index, (_, kind))| format!("${}::{kind}[]", index + 1))
+        .collect();
+    parameters.extend(
+        (0..COUNTER_COLUMNS.len())
+            .map(|index| format!("${}::bigint[]", key_columns.len() + index + 1)),
+    );
+    let updates: Vec<String> = COUNTER_COLUMNS
+        .iter()
+        .map(|column| format!("{column} = {table}.{column} + EXCLUDED.{column}"))
+        .collect();
+    format!(
+        "INSERT INTO {table} ({keys}, {counters}) SELECT * FROM UNNEST({parameters}) \
+         ON CONFLICT ({keys}) DO UPDATE SET {updates}",
+        keys = keys.join(", "),
+        counters = COUNTER_COLUMNS.join(", "),
+        parameters = parameters.join(", "),
+        updates = updates.join(", "),
+    )
+}
+
+static UPSERT_UNIT_DAY: LazyLock<String> =
+    LazyLock::new(|| upsert_counters("bieu06_unit_day", &[("unit_id", "text"), ("day", "date")]));
+
+static UPSERT_PROCEDURE_DAY: LazyLock<String> = LazyLock::new(|| {
+    upsert_counters(
+        "bieu06_procedure_day",
+        &[
+            ("unit_id", "text"),
+            ("procedure_code", "text"),
+            ("field", "text"),
+            ("day", "date"),
+        ],
+    )
+});
+
+pub(super) async fn write(
+    pool: &PgPool,
+    name: &'static str,
+    batch: &BatchWrite,
+) -> Result<(), ProjectionError> {
+    let mut tx = pool
+        .begin()
+        .await
+        .map_err(ProjectionError::database("starting a projection batch"))?;
+    let moved = sqlx::query(
+        "UPDATE projections SET cursor_transaction = $2, cursor_position = $3, \
+         events_applied = events_applied + $4, failed_at_position = NULL, failure = NULL, \
+         updated_at = now() \
+         WHERE name = $1 AND cursor_transaction = $5 AND cursor_position = $6",
+    )
+    .bind(name)
+    .bind(cursor_transaction(batch.to))
+    .bind(batch.to.position)
+    .bind(batch.events)
+    .bind(cursor_transaction(batch.from))
+    .bind(batch.from.position)
+    .execute(&mut *tx)
+    .await
+    .map_err(ProjectionError::database(
+        "moving a projection's checkpoint",
+    ))?;
+    if moved.rows_affected() != 1 {
+        return Err(ProjectionError::CheckpointMoved { projection: name });
+    }
+
+    if !batch.dossiers.is_empty() {
+        let rows = batch
+            .dossiers
+            .iter()
+            .map(|row| DossierColumns::of(&row.state))
+            .collect::<Result<Vec<_>, _>>()?;
+        let ids: Vec<&str> = batch
+            .dossiers
+            .iter()
+            .map(|row| row.aggregate_id.as_str())
+            .collect();
+        let positions: Vec<i64> = batch.dossiers.iter().map(|row| row.last_position).collect();
+        sqlx::query(&UPSERT_DOSSIERS)
+            .bind(ids)
+            .bind(positions)
+            .bind(rows.iter().map(|row| row.code.clone()).collect::<Vec<_>>())
+            .bind(
+                rows.iter()
+                    .map(|row| row.procedure_code.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|row| row.procedure_version)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(rows.iter().map(|row| row.field.clone()).collect::<Vec<_>>())
+            .bind(
+                rows.iter()
+                    .map(|row| row.applicant_name.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|row| row.identity_number.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|row| row.receiving_unit.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|row| row.holder_unit.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(rows.iter().map(|row| row.status).collect::<Vec<_>>())
+            .bind(rows.iter().map(|row| row.step.clone()).collect::<Vec<_>>())
+            .bind(
+                rows.iter()
+                    .map(|row| row.department.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                rows.iter()
+                    .map(|row| row.assignee.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(rows.iter().map(|row| row.channel).collect::<Vec<_>>())
+            .bind(rows.iter().map(|row| row.submitted_at).collect::<Vec<_>>())
+            .bind(rows.iter().map(|row| row.received_at).collect::<Vec<_>>())
+            .bind(rows.iter().map(|row| row.due_at).collect::<Vec<_>>())
+            .bind(
+                rows.iter()
+                    .map(|row| row.appointment_at)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(rows.iter().map(|row| row.step_due_at).collect::<Vec<_>>())
+            .bind(rows.iter().map(|row| row.finished_at).collect::<Vec<_>>())
+            .bind(rows.iter().map(|row| row.closed_at).collect::<Vec<_>>())
+            .bind(rows.iter().map(|row| row.timeliness).collect::<Vec<_>>())
+            .bind(rows.iter().map(|row| row.payment_state).collect::<Vec<_>>())
+            .bind(
+                rows.iter()
+                    .map(|row| row.completion_requested)
+                    .collect::<Vec<_>>(),
+            )
+            .bind(rows.iter().map(|row| row.deleted).collect::<Vec<_>>())
+            .bind(rows.iter().map(|row| row.last_event_at).collect::<Vec<_>>())
+            .bind(
+                rows.iter()
+                    .map(|row| row.state.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(ProjectionError::database("writing dossier rows"))?;
+    }
+
+    if !batch.holders.is_empty() {
+        let (units, ids): (Vec<&str>, Vec<&str>) = batch
+            .holders
+            .iter()
+            .map(|(unit, id)| (unit.as_str(), id.as_str()))
+            .unzip();
+        sqlx::query(
+            "INSERT INTO dossier_holders (unit_id, aggregate_id) \
+             SELECT * FROM UNNEST($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
+        )
+        .bind(units)
+        .bind(ids)
+        .execute(&mut *tx)
+        .await
+        .map_err(ProjectionError::database("writing dossier holders"))?;
+    }
+
+    if !batch.counters.cells.is_empty() {
+        let mut per_unit: HashMap<(&str, NaiveDate), [i64; 11]> = HashMap::new();
+        let mut units = Vec::new();
+        let mut procedures = Vec::new();
+        let mut fields = Vec::new();
+        let mut days = Vec::new();
+        let mut columns: Vec<Vec<i64>> = vec![Vec::new(); COUNTER_COLUMNS.len()];
+        for (key, values) in &batch.counters.cells {
+            let unit = key.scope.unit.as_str();
+            units.push(unit);
+            procedures.push(key.scope.procedure.as_str());
+            fields.push(key.scope.field.as_str());
+            days.push(key.day);
+            let sums = per_unit.entry((unit, key.day)).or_default();
+            for (index, value) in values.iter().enumerate() {
+                columns[index].push(*value);
+                sums[index] += value;
+            }
+        }
+        let mut query = sqlx::query(&UPSERT_PROCEDURE_DAY)
+            .bind(units)
+            .bind(procedures)
+            .bind(fields)
+            .bind(days);
+        for column in columns {
+            query = query.bind(column);
+        }
+        query
+            .execute(&mut *tx)
+            .await
+            .map_err(ProjectionError::database("adding to the Biểu 06 counters"))?;
+
+        per_unit.retain(|_, values| values.iter().any(|&value| value != 0));
+        if !per_unit.is_empty() {
+            let mut units = Vec::new();
+            let mut days = Vec::new();
+            let mut columns: Vec<Vec<i64>> = vec![Vec::new(); COUNTER_COLUMNS.len()];
+            for ((unit, day), values) in per_unit {
+                units.push(unit);
+                days.push(day);
+                for (index, value) in values.iter().enumerate() {
+                    columns[index].push(*value);
+                }
+            }
+            let mut query = sqlx::query(&UPSERT_UNIT_DAY).bind(units).bind(days);
+            for column in columns {
+                query = query.bind(column);
+            }
+            query
+                .execute(&mut *tx)
+                .await
+                .map_err(ProjectionError::database("adding to the Biểu 06 counters"))?;
+        }
+    }
+
+    tx.commit()
+        .await
+        .map_err(ProjectionError::database("committing a projection batch"))
+}
+
+fn cursor_transaction(cursor: LogCursor) -> i64 {
+    i64::try_from(cursor.transaction).unwrap_or(i64::MAX)
+}
+
+pub(super) async fn counter_sums(
+    pool: &PgPool,
+    table: CounterTable,
+    units: &[String],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<CounterSums>, ProjectionError> {
+    let rows = sqlx::query(&counter_sums_sql(table, "$3", "$2", "unit_id = ANY($1)"))
+        .bind(units)
+        .bind(to)
+        .bind(from)
+        .fetch_all(pool)
+        .await
+        .map_err(ProjectionError::database("summing the Biểu 06 counters"))?;
+    rows.iter()
+        .map(|row| read_sums(row, table))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(ProjectionError::database("summing the Biểu 06 counters"))
+}
+
+fn read_sums(row: &sqlx::postgres::PgRow, table: CounterTable) -> Result<CounterSums, sqlx::Error> {
+    let mut sums = CounterSums {
+        unit: row.try_get("unit_id")?,
+        carried_over: row.try_get("carried_over")?,
+        ..CounterSums::default()
+    };
+    if let CounterTable::ProcedureDay = table {
+        sums.procedure = Some((row.try_get("procedure_code")?, row.try_get("field")?));
+    }
+    for (index, column) in COUNTER_COLUMNS.iter().enumerate() {
+        sums.columns[index] = row.try_get(column)?;
+    }
+    Ok(sums)
+}
+
+/// The sums query, shared with SQLite: `from` and `to` are the parameters
+/// holding the period's first and last day, `units` the condition on units.
+pub(super) fn counter_sums_sql(table: CounterTable, from: &str, to: &str, units: &str) -> String {
+    let (name, keys) = match table {
+        CounterTable::UnitDay => ("bieu06_unit_day", "unit_id"),
+        CounterTable::ProcedureDay => ("bieu06_procedure_day", "unit_id, procedure_code, field"),
+    };
+    let sums: Vec<String> = Column::ALL
+        .iter()
+        .map(|&column| {
+            let name = COUNTER_COLUMNS[column.index()];
+            if is_state_column(column) {
+                format!("CAST(SUM({name}) AS BIGINT) AS {name}")
+            } else {
+                format!(
+                    "CAST(SUM(CASE WHEN day >= {from} THEN {name} ELSE 0 END) AS BIGINT) AS {name}"
+                )
+            }
+        })
+        .collect();
+    format!(
+        "SELECT {keys}, CAST(SUM(CASE WHEN day < {from} THEN {carried} ELSE 0 END) AS BIGINT) AS carried_over, \
+         {sums} FROM {name} WHERE day <= {to} AND {units} GROUP BY {keys}",
+        carried = carried_over_expression(),
+        sums = sums.join(", "),
+    )
+}

@@ -1,0 +1,308 @@
+//! The read models on SQLite: the same tables and the same sums as on
+//! PostgreSQL, written row by row (one process, statements prepared once).
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use motcua_store::LogCursor;
+use sqlx::{Row, SqlitePool};
+
+use super::postgres::counter_sums_sql;
+use super::{
+    BatchWrite, COUNTER_COLUMNS, CounterSums, CounterTable, DOSSIER_COLUMNS, DossierColumns,
+    ProjectionStatus,
+};
+use crate::error::ProjectionError;
+
+pub(super) async fn register(
+    pool: &SqlitePool,
+    name: &str,
+) -> Result<ProjectionStatus, ProjectionError> {
+    sqlx::query("INSERT INTO projections (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
+        .bind(name)
+        .execute(pool)
+        .await
+        .map_err(ProjectionError::database("registering a projection"))?;
+    let row = sqlx::query(&format!("{STATUS_SELECT} WHERE name = $1"))
+        .bind(name)
+        .fetch_one(pool)
+        .await
+        .map_err(ProjectionError::database("reading a projection's status"))?;
+    status(&row)
+}
+
+pub(super) async fn statuses(pool: &SqlitePool) -> Result<Vec<ProjectionStatus>, ProjectionError> {
+    let rows = sqlx::query(&format!("{STATUS_SELECT} ORDER BY name"))
+        .fetch_all(pool)
+        .await
+        .map_err(ProjectionError::database("reading the projections' status"))?;
+    rows.iter().map(status).collect()
+}
+
+const STATUS_SELECT: &str = "SELECT name, cursor_transaction, cursor_position, events_applied, \
+    failed_at_position, failure, updated_at FROM projections";
+
+fn status(row: &sqlx::sqlite::SqliteRow) -> Result<ProjectionStatus, ProjectionError> {
+    let read = || -> Result<ProjectionStatus, sqlx::Error> {
+        let transaction: i64 = row.try_get("cursor_transaction")?;
+        let failed_at: Option<i64> = row.try_get("failed_at_position")?;
+        let failure: Option<String> = row.try_get("failure")?;
+        Ok(ProjectionStatus {
+            name: row.try_get("name")?,
+            cursor: LogCursor {
+                transaction: u64::try_from(transaction).unwrap_or_default(),
+                position: row.try_get("cursor_position")?,
+            },
+            events_applied: row.try_get("events_applied")?,
+            failure: failed_at.zip(failure),
+            updated_at: row.try_get::<DateTime<Utc>, _>("updated_at")?,
+        })
+    };
+    read().map_err(ProjectionError::database("reading a projection's status"))
+}
+
+pub(super) async fn record_failure(
+    pool: &SqlitePool,
+    name: &str,
+    position: i64,
+    reason: &str,
+) -> Result<(), ProjectionError> {
+    sqlx::query(
+        "UPDATE projections SET failed_at_position = $2, failure = $3, \
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE name = $1",
+    )
+    .bind(name)
+    .bind(position)
+    .bind(reason)
+    .execute(pool)
+    .await
+    .map_err(ProjectionError::database(
+        "recording a projection's failure",
+    ))?;
+    Ok(())
+}
+
+pub(super) async fn dossier_states(
+    pool: &SqlitePool,
+    ids: &[String],
+) -> Result<Vec<(String, String)>, ProjectionError> {
+    let ids = serde_json::to_string(ids).map_err(|error| ProjectionError::Corrupt {
+        row: "dossier ids".to_owned(),
+        reason: error.to_string(),
+    })?;
+    let rows = sqlx::query(
+        "SELECT aggregate_id, state FROM dossiers \
+         WHERE aggregate_id IN (SELECT value FROM json_each($1))",
+    )
+    .bind(ids)
+    .fetch_all(pool)
+    .await
+    .map_err(ProjectionError::database("reading dossier rows"))?;
+    rows.iter()
+        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(ProjectionError::database("reading dossier rows"))
+}
+
+static UPSERT_DOSSIER: LazyLock<String> = LazyLock::new(|| {
+    let parameters: Vec<String> = (1..=DOSSIER_COLUMNS.len())
+        .map(|index| format!("${index}"))
+        .collect();
+    let updates: Vec<String> = DOSSIER_COLUMNS[1..]
+        .iter()
+        .map(|column| format!("{column} = excluded.{column}"))
+        .collect();
+    format!(
+        "INSERT INTO dossiers ({}) VALUES ({}) ON CONFLICT (aggregate_id) DO UPDATE SET {}",
+        DOSSIER_COLUMNS.join(", "),
+        parameters.join(", "),
+        updates.join(", "),
+    )
+});
+
+fn upsert_counters(table: &str, keys: &[&str]) -> String {
+    let parameters: Vec<String> = (1..=keys.len() + COUNTER_COLUMNS.len())
+        .map(|index| format!("${index}"))
+        .collect();
+    let updates: Vec<String> = COUNTER_COLUMNS
+        .iter()
+        .map(|column| format!("{column} = {column} + excluded.{column}"))
+        .collect();
+    format!(
+        "INSERT INTO {table} ({keys}, {counters}) VALUES ({parameters}) \
+         ON CONFLICT ({keys}) DO UPDATE SET {updates}",
+        keys = keys.join(", "),
+        counters = COUNTER_COLUMNS.join(", "),
+        parameters = parameters.join(", "),
+        updates = updates.join(", "),
+    )
+}
+
+static UPSERT_UNIT_DAY: LazyLock<String> =
+    LazyLock::new(|| upsert_counters("bieu06_unit_day", &["unit_id", "day"]));
+
+static UPSERT_PROCEDURE_DAY: LazyLock<String> = LazyLock::new(|| {
+    upsert_counters(
+        "bieu06_procedure_day",
+        &["unit_id", "procedure_code", "field", "day"],
+    )
+});
+
+pub(super) async fn write(
+    pool: &SqlitePool,
+    name: &'static str,
+    batch: &BatchWrite,
+) -> Result<(), ProjectionError> {
+    let write_failed = ProjectionError::database;
+    let mut tx = pool
+        .begin()
+        .await
+        .map_err(write_failed("starting a projection batch"))?;
+    let moved = sqlx::query(
+        "UPDATE projections SET cursor_transaction = $2, cursor_position = $3, \
+         events_applied = events_applied + $4, failed_at_position = NULL, failure = NULL, \
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+         WHERE name = $1 AND cursor_transaction = $5 AND cursor_position = $6",
+    )
+    .bind(name)
+    .bind(i64::try_from(batch.to.transaction).unwrap_or(i64::MAX))
+    .bind(batch.to.position)
+    .bind(batch.events)
+    .bind(i64::try_from(batch.from.transaction).unwrap_or(i64::MAX))
+    .bind(batch.from.position)
+    .execute(&mut *tx)
+    .await
+    .map_err(write_failed("moving a projection's checkpoint"))?;
+    if moved.rows_affected() != 1 {
+        return Err(ProjectionError::CheckpointMoved { projection: name });
+    }
+
+    for dossier in &batch.dossiers {
+        let row = DossierColumns::of(&dossier.state)?;
+        sqlx::query(&UPSERT_DOSSIER)
+            .bind(&dossier.aggregate_id)
+            .bind(dossier.last_position)
+            .bind(row.code)
+            .bind(row.procedure_code)
+            .bind(row.procedure_version)
+            .bind(row.field)
+            .bind(row.applicant_name)
+            .bind(row.identity_number)
+            .bind(row.receiving_unit)
+            .bind(row.holder_unit)
+            .bind(row.status)
+            .bind(row.step)
+            .bind(row.department)
+            .bind(row.assignee)
+            .bind(row.channel)
+            .bind(row.submitted_at)
+            .bind(row.received_at)
+            .bind(row.due_at)
+            .bind(row.appointment_at)
+            .bind(row.step_due_at)
+            .bind(row.finished_at)
+            .bind(row.closed_at)
+            .bind(row.timeliness)
+            .bind(row.payment_state)
+            .bind(row.completion_requested)
+            .bind(row.deleted)
+            .bind(row.last_event_at)
+            .bind(row.state)
+            .execute(&mut *tx)
+            .await
+            .map_err(write_failed("writing dossier rows"))?;
+    }
+
+    for (unit, id) in &batch.holders {
+        sqlx::query(
+            "INSERT INTO dossier_holders (unit_id, aggregate_id) VALUES ($1, $2) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(unit)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(write_failed("writing dossier holders"))?;
+    }
+
+    let mut per_unit: HashMap<(&str, NaiveDate), [i64; 11]> = HashMap::new();
+    for (key, values) in &batch.counters.cells {
+        let mut query = sqlx::query(&UPSERT_PROCEDURE_DAY)
+            .bind(key.scope.unit.as_str())
+            .bind(key.scope.procedure.as_str())
+            .bind(key.scope.field.as_str())
+            .bind(key.day);
+        let sums = per_unit
+            .entry((key.scope.unit.as_str(), key.day))
+            .or_default();
+        for (index, value) in values.iter().enumerate() {
+            query = query.bind(*value);
+            sums[index] += value;
+        }
+        query
+            .execute(&mut *tx)
+            .await
+            .map_err(write_failed("adding to the Biểu 06 counters"))?;
+    }
+    for ((unit, day), values) in per_unit {
+        if values.iter().all(|&value| value == 0) {
+            continue;
+        }
+        let mut query = sqlx::query(&UPSERT_UNIT_DAY).bind(unit).bind(day);
+        for value in values {
+            query = query.bind(value);
+        }
+        query
+            .execute(&mut *tx)
+            .await
+            .map_err(write_failed("adding to the Biểu 06 counters"))?;
+    }
+
+    tx.commit()
+        .await
+        .map_err(write_failed("committing a projection batch"))
+}
+
+pub(super) async fn counter_sums(
+    pool: &SqlitePool,
+    table: CounterTable,
+    units: &[String],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<CounterSums>, ProjectionError> {
+    let units = serde_json::to_string(units).map_err(|error| ProjectionError::Corrupt {
+        row: "unit ids".to_owned(),
+        reason: error.to_string(),
+    })?;
+    let sql = counter_sums_sql(
+        table,
+        "$3",
+        "$2",
+        "unit_id IN (SELECT value FROM json_each($1))",
+    );
+    let rows = sqlx::query(&sql)
+        .bind(units)
+        .bind(to)
+        .bind(from)
+        .fetch_all(pool)
+        .await
+        .map_err(ProjectionError::database("summing the Biểu 06 counters"))?;
+    rows.iter()
+        .map(|row| {
+            let mut sums = CounterSums {
+                unit: row.try_get("unit_id")?,
+                carried_over: row.try_get("carried_over")?,
+                ..CounterSums::default()
+            };
+            if let CounterTable::ProcedureDay = table {
+                sums.procedure = Some((row.try_get("procedure_code")?, row.try_get("field")?));
+            }
+            for (index, column) in COUNTER_COLUMNS.iter().enumerate() {
+                sums.columns[index] = row.try_get(column)?;
+            }
+            Ok(sums)
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(ProjectionError::database("summing the Biểu 06 counters"))
+}

@@ -1,0 +1,308 @@
+//! The projection engine on both backends: rows equal the aggregates' own
+//! state, crashes mid-batch change nothing, a bad event stops the
+//! projection where it is, and readers can wait for their own writes.
+
+#![allow(clippy::unwrap_used)]
+
+#[macro_use]
+mod common;
+
+use std::time::Duration;
+
+use common::TestStore;
+use common::history::{self, HistoryConfig};
+use common::rng::Rng;
+use motcua_domain::dossier::Dossier;
+use motcua_projections::{DOSSIERS, ProjectionError, Projector, ProjectorConfig, ReadModels};
+use motcua_store::{EventStore, LogCursor, NewEvent, Replayer};
+use serde_json::json;
+use sqlx::Row;
+
+on_both_backends!(
+    rows_hold_what_the_aggregates_hold,
+    a_projector_killed_mid_batch_resumes_to_what_a_rebuild_gives,
+    a_bad_event_stops_the_projection_at_its_position,
+    readers_wait_for_their_own_writes_and_see_the_lag,
+);
+
+async fn generate(db: &TestStore, dossiers: usize) -> history::History {
+    let history = history::generate(
+        &db.store,
+        HistoryConfig {
+            seed: 7,
+            dossiers,
+            concurrency: 8,
+        },
+    )
+    .await;
+    assert!(history.rejections.is_empty(), "{:?}", history.rejections);
+    history
+}
+
+fn projector(db: &TestStore, batch_size: u32) -> Projector {
+    Projector::new(
+        db.store.clone(),
+        ReadModels::new(&db.store),
+        ProjectorConfig {
+            batch_size,
+            ..ProjectorConfig::default()
+        },
+    )
+}
+
+async fn rows_hold_what_the_aggregates_hold(db: &TestStore) {
+    let history = generate(db, 200).await;
+    let head = projector(db, 97).catch_up().await.unwrap();
+    assert_eq!(head, db.store.head().await.unwrap());
+
+    let replayer = Replayer::<Dossier>::new(db.store.clone(), vec![]);
+    let rows = dossier_rows(&db.store).await;
+    assert_eq!(rows.len(), history.dossiers);
+    for (id, state, status, holder, code) in rows {
+        let loaded = replayer.load(&id).await.unwrap().aggregate;
+        let state: motcua_projections::fold::DossierState = serde_json::from_str(&state).unwrap();
+        assert_eq!(&state.lifecycle, loaded.lifecycle(), "dossier {id}");
+        assert_eq!(
+            status,
+            loaded.status().map(|status| i64::from(status.code()))
+        );
+        assert_eq!(holder, loaded.holder().map(ToString::to_string));
+        assert_eq!(code, loaded.code().map(ToString::to_string));
+    }
+    let statuses = ReadModels::new(&db.store).statuses().await.unwrap();
+    assert_eq!(statuses.len(), 1);
+    assert_eq!(statuses[0].name, DOSSIERS);
+    assert_eq!(statuses[0].cursor, head);
+    assert_eq!(statuses[0].events_applied, history.events as i64);
+    assert_eq!(statuses[0].failure, None);
+}
+
+async fn a_projector_killed_mid_batch_resumes_to_what_a_rebuild_gives(db: &TestStore) {
+    generate(db, 150).await;
+    let mut rng = Rng::new(11);
+    // Kill the projector at random moments, over and over, until it is done.
+    let mut kills = 0;
+    loop {
+        let projector = projector(db, rng.between(1, 60) as u32);
+        let task = tokio::spawn(async move { projector.catch_up().await });
+        tokio::time::sleep(Duration::from_micros(rng.between(0, 20_000))).await;
+        if task.is_finished() {
+            task.await.unwrap().unwrap();
+            break;
+        }
+        task.abort();
+        let _ = task.await;
+        kills += 1;
+    }
+    assert!(kills > 0, "the projector was never interrupted");
+    let resumed = read_model_tables(&db.store).await;
+
+    reset_read_models(&db.store).await;
+    projector(db, 2000).catch_up().await.unwrap();
+    let rebuilt = read_model_tables(&db.store).await;
+    assert_eq!(resumed.len(), rebuilt.len());
+    for (resumed, rebuilt) in resumed.iter().zip(&rebuilt) {
+        assert_eq!(resumed, rebuilt, "after {kills} kills");
+    }
+}
+
+async fn a_bad_event_stops_the_projection_at_its_position(db: &TestStore) {
+    generate(db, 20).await;
+    let good_head = projector(db, 1000).catch_up().await.unwrap();
+    let unreadable = NewEvent {
+        aggregate_type: "Dossier".to_owned(),
+        aggregate_id: "broken".to_owned(),
+        sequence: 1,
+        event_type: "DossierSubmitted".to_owned(),
+        event_version: "1.0".to_owned(),
+        payload: json!({ "not": "a dossier event" }),
+        metadata: json!({ "unit": "000.01.20.H56", "actor": "someone" }),
+        unit_id: "000.01.20.H56".to_owned(),
+        actor: "someone".to_owned(),
+        command_id: None,
+    };
+    let appended = db.store.append(&[unreadable], None).await.unwrap();
+    let position = appended[0].cursor.position;
+
+    let failed = projector(db, 1000).catch_up().await.unwrap_err();
+    match &failed {
+        ProjectionError::Failed {
+            projection,
+            position: at,
+            reason,
+        } => {
+            assert_eq!(*projection, DOSSIERS);
+            assert_eq!(*at, position);
+            assert!(reason.contains("broken"), "{reason}");
+        }
+        other => panic!("expected a stop at the event, got {other}"),
+    }
+    let status = &ReadModels::new(&db.store).statuses().await.unwrap()[0];
+    assert_eq!(
+        status.cursor, good_head,
+        "nothing after the bad event counts"
+    );
+    let (at, reason) = status.failure.clone().expect("the status says why");
+    assert_eq!(at, position);
+    assert!(reason.contains("cannot be read"), "{reason}");
+    // It stays stopped: a second run stops at the same place.
+    assert!(matches!(
+        projector(db, 1000).catch_up().await,
+        Err(ProjectionError::Failed { position: at, .. }) if at == position
+    ));
+}
+
+async fn readers_wait_for_their_own_writes_and_see_the_lag(db: &TestStore) {
+    generate(db, 10).await;
+    let head = db.store.head().await.unwrap();
+    let read_models = ReadModels::new(&db.store);
+    let projector = projector(db, 1000);
+    projector.catch_up().await.unwrap();
+    let lag = projector.lag().await.unwrap();
+    assert!(lag[0].caught_up() && lag[0].behind() == 0, "{lag:?}");
+
+    // More events, not yet projected: a reader of them waits in vain…
+    generate_more(db).await;
+    let newer = db.store.head().await.unwrap();
+    assert!(newer > head);
+    let lag = projector.lag().await.unwrap();
+    assert!(!lag[0].caught_up() && lag[0].behind() > 0, "{lag:?}");
+    let waited = read_models
+        .wait_for(DOSSIERS, newer, Duration::from_millis(50))
+        .await;
+    assert!(matches!(waited, Err(ProjectionError::WaitTimedOut { .. })));
+    // …until a running projector gets there.
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(async move {
+        projector
+            .run(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    read_models
+        .wait_for(DOSSIERS, newer, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let _ = stop.send(());
+    running.await.unwrap().unwrap();
+    assert!(
+        read_models
+            .wait_for(DOSSIERS, LogCursor::START, Duration::ZERO)
+            .await
+            .is_ok()
+    );
+}
+
+/// An event of another aggregate: projected past, but past all the same.
+async fn generate_more(db: &TestStore) {
+    let probe = NewEvent {
+        aggregate_type: "Probe".to_owned(),
+        aggregate_id: "probe".to_owned(),
+        sequence: 1,
+        event_type: "Probed".to_owned(),
+        event_version: "1.0".to_owned(),
+        payload: json!({}),
+        metadata: json!({ "unit": "000.01.20.H56", "actor": "someone" }),
+        unit_id: "000.01.20.H56".to_owned(),
+        actor: "someone".to_owned(),
+        command_id: None,
+    };
+    db.store.append(&[probe], None).await.unwrap();
+}
+
+async fn dossier_rows(
+    store: &EventStore,
+) -> Vec<(String, String, Option<i64>, Option<String>, Option<String>)> {
+    let sql = "SELECT aggregate_id, CAST(state AS TEXT) AS state, CAST(status AS BIGINT) AS status, \
+               holder_unit, code FROM dossiers ORDER BY aggregate_id";
+    match store {
+        EventStore::Postgres(store) => sqlx::query(sql)
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4)))
+            .collect(),
+        EventStore::Sqlite(store) => sqlx::query(sql)
+            .fetch_all(store.pool())
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4)))
+            .collect(),
+    }
+}
+
+const TABLES: [&str; 4] = [
+    "dossiers",
+    "dossier_holders",
+    "bieu06_unit_day",
+    "bieu06_procedure_day",
+];
+
+/// Every read-model row, as text, table by table, in key order; counter
+/// rows that hold only zeros are left out (a rebuild never writes them).
+async fn read_model_tables(store: &EventStore) -> Vec<Vec<String>> {
+    let mut tables = Vec::new();
+    for table in TABLES {
+        let sql = match table {
+            "dossiers" => "SELECT aggregate_id || ' ' || CAST(state AS TEXT) || ' ' || \
+                 CAST(last_position AS TEXT) FROM dossiers ORDER BY aggregate_id"
+                .to_owned(),
+            "dossier_holders" => "SELECT unit_id || ' ' || aggregate_id FROM dossier_holders \
+                 ORDER BY unit_id, aggregate_id"
+                .to_owned(),
+            counters => {
+                let keys = if counters == "bieu06_unit_day" {
+                    "unit_id, day"
+                } else {
+                    "unit_id, procedure_code, field, day"
+                };
+                let columns = "received_online, received_offline, resolved_early, resolved_on_time, \
+                     resolved_late, withdrawn, stopped, refused, overdue_delta, \
+                     awaiting_supplement_delta, awaiting_payment_delta";
+                let nonzero = columns.replace(", ", " <> 0 OR ") + " <> 0";
+                format!(
+                    "SELECT CAST(day AS TEXT) || ' ' || {concat} FROM {counters} WHERE {nonzero} ORDER BY {keys}",
+                    concat = format!("{keys}, {columns}")
+                        .split(", ")
+                        .map(|column| format!("CAST({column} AS TEXT)"))
+                        .collect::<Vec<_>>()
+                        .join(" || ' ' || "),
+                )
+            }
+        };
+        let rows: Vec<String> = match store {
+            EventStore::Postgres(store) => sqlx::query_scalar(&sql)
+                .fetch_all(store.pool())
+                .await
+                .unwrap(),
+            EventStore::Sqlite(store) => sqlx::query_scalar(&sql)
+                .fetch_all(store.pool())
+                .await
+                .unwrap(),
+        };
+        tables.push(rows);
+    }
+    tables
+}
+
+async fn reset_read_models(store: &EventStore) {
+    for statement in [
+        "DELETE FROM dossiers",
+        "DELETE FROM dossier_holders",
+        "DELETE FROM bieu06_unit_day",
+        "DELETE FROM bieu06_procedure_day",
+        "DELETE FROM projections",
+    ] {
+        match store {
+            EventStore::Postgres(store) => {
+                sqlx::query(statement).execute(store.pool()).await.unwrap();
+            }
+            EventStore::Sqlite(store) => {
+                sqlx::query(statement).execute(store.pool()).await.unwrap();
+            }
+        }
+    }
+}
