@@ -9,6 +9,7 @@ pub mod fold;
 mod projector;
 mod read_models;
 pub mod report;
+pub mod units;
 
 pub use error::ProjectionError;
 pub use projector::{DOSSIERS, Lag, Projector, ProjectorConfig};
