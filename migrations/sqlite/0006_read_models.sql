@@ -3,21 +3,33 @@
 -- into. Unlike events they are updated in place, and can always be rebuilt
 -- from the log.
 
--- Each projection's place in the log, moved in the transaction that writes
--- its read models, and why it stopped if it did.
+-- Each projection's generations: the live one, which readers read, and a
+-- building one while `motcua projections rebuild` fills fresh rows beside
+-- it; swapping them is one update here (crates/projections/src/projector.rs).
+-- Each keeps its place in the log, moved in the transaction that writes its
+-- rows, why it stopped if it did, and the lease of the projector running it.
 CREATE TABLE projections (
-    name                 TEXT        PRIMARY KEY,
-    cursor_transaction   INTEGER      NOT NULL DEFAULT 0,
-    cursor_position      INTEGER      NOT NULL DEFAULT 0,
-    events_applied       INTEGER      NOT NULL DEFAULT 0,
-    failed_at_position   INTEGER,
-    failure              TEXT,
-    updated_at           TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    name               TEXT        NOT NULL,
+    generation         INTEGER     NOT NULL,
+    state              TEXT        NOT NULL CHECK (state IN ('live', 'building', 'retired')),
+    cursor_transaction INTEGER      NOT NULL DEFAULT 0,
+    cursor_position    INTEGER      NOT NULL DEFAULT 0,
+    events_applied     INTEGER      NOT NULL DEFAULT 0,
+    failed_at_position INTEGER,
+    failure            TEXT,
+    lease_owner        TEXT,
+    lease_until        TEXT,
+    updated_at         TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    PRIMARY KEY (name, generation)
 );
+-- One live generation per projection.
+CREATE UNIQUE INDEX projections_live ON projections (name) WHERE state = 'live';
+INSERT INTO projections (name, generation, state) VALUES ('dossiers', 1, 'live');
 
 -- One row per dossier: its state now (crates/projections/src/read_models).
 CREATE TABLE dossiers (
-    aggregate_id      TEXT        PRIMARY KEY,
+    generation        INTEGER     NOT NULL,
+    aggregate_id      TEXT        NOT NULL,
     code              TEXT,
     procedure_code    TEXT,
     procedure_version INTEGER,
@@ -47,29 +59,32 @@ CREATE TABLE dossiers (
     last_event_at     TEXT,
     last_position     INTEGER      NOT NULL,
     -- The fold's own state (crates/projections/src/fold.rs).
-    state             TEXT       NOT NULL
+    state             TEXT       NOT NULL,
+    PRIMARY KEY (generation, aggregate_id)
 );
 -- A unit's queue: open dossiers it holds, by status and due date.
-CREATE INDEX dossiers_queue ON dossiers (holder_unit, status, due_at) WHERE deleted = 0;
-CREATE UNIQUE INDEX dossiers_code ON dossiers (code);
-CREATE INDEX dossiers_applicant ON dossiers (applicant_name COLLATE NOCASE);
-CREATE INDEX dossiers_identity ON dossiers (identity_number);
-CREATE INDEX dossiers_received ON dossiers (receiving_unit, received_at);
-CREATE INDEX dossiers_due ON dossiers (due_at) WHERE finished_at IS NULL AND closed_at IS NULL;
-CREATE INDEX dossiers_finished ON dossiers (finished_at);
-CREATE INDEX dossiers_assignee ON dossiers (assignee, holder_unit) WHERE assignee IS NOT NULL;
+CREATE INDEX dossiers_queue ON dossiers (generation, holder_unit, status, due_at) WHERE deleted = 0;
+CREATE UNIQUE INDEX dossiers_code ON dossiers (generation, code);
+CREATE INDEX dossiers_applicant ON dossiers (generation, applicant_name COLLATE NOCASE);
+CREATE INDEX dossiers_identity ON dossiers (generation, identity_number);
+CREATE INDEX dossiers_received ON dossiers (generation, receiving_unit, received_at);
+CREATE INDEX dossiers_due ON dossiers (generation, due_at) WHERE finished_at IS NULL AND closed_at IS NULL;
+CREATE INDEX dossiers_finished ON dossiers (generation, finished_at);
+CREATE INDEX dossiers_assignee ON dossiers (generation, assignee, holder_unit) WHERE assignee IS NOT NULL;
 
 -- Every unit that ever held a dossier (each of them sees it).
 CREATE TABLE dossier_holders (
+    generation   INTEGER NOT NULL,
     unit_id      TEXT NOT NULL,
     aggregate_id TEXT NOT NULL,
-    PRIMARY KEY (unit_id, aggregate_id)
+    PRIMARY KEY (generation, unit_id, aggregate_id)
 );
 
 -- Biểu 06 counters (crates/projections/src/fold.rs): per unit and day, and
 -- per unit, procedure and day. Flow columns count the day's events; the
 -- *_delta columns change a state, so their sum up to a day is its end.
 CREATE TABLE bieu06_unit_day (
+    generation                INTEGER NOT NULL,
     unit_id                   TEXT   NOT NULL,
     day                       TEXT   NOT NULL,
     received_online           INTEGER NOT NULL DEFAULT 0,
@@ -83,10 +98,11 @@ CREATE TABLE bieu06_unit_day (
     overdue_delta             INTEGER NOT NULL DEFAULT 0,
     awaiting_supplement_delta INTEGER NOT NULL DEFAULT 0,
     awaiting_payment_delta    INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (unit_id, day)
+    PRIMARY KEY (generation, unit_id, day)
 );
 
 CREATE TABLE bieu06_procedure_day (
+    generation                INTEGER NOT NULL,
     unit_id                   TEXT   NOT NULL,
     procedure_code            TEXT   NOT NULL,
     field                     TEXT   NOT NULL,
@@ -102,7 +118,7 @@ CREATE TABLE bieu06_procedure_day (
     overdue_delta             INTEGER NOT NULL DEFAULT 0,
     awaiting_supplement_delta INTEGER NOT NULL DEFAULT 0,
     awaiting_payment_delta    INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (unit_id, procedure_code, field, day)
+    PRIMARY KEY (generation, unit_id, procedure_code, field, day)
 );
 
 -- The unit hierarchy with history: each version of a unit, and the closure

@@ -22,6 +22,12 @@ pub enum ProjectionError {
     /// batch was not written, and this projector is no longer the active one.
     #[error("projection {projection}: another projector moved its checkpoint")]
     CheckpointMoved { projection: &'static str },
+    /// The projection has no live generation (a database not migrated to it).
+    #[error("projection {projection} has no live generation")]
+    NoLiveGeneration { projection: String },
+    /// A generation being built was dropped or promoted by someone else.
+    #[error("generation {generation} of projection {projection} is no longer being built")]
+    GenerationGone { projection: String, generation: i32 },
     /// A stored read-model row that cannot be read back.
     #[error("corrupt read-model row {row}: {reason}")]
     Corrupt { row: String, reason: String },

@@ -12,5 +12,5 @@ pub mod report;
 pub mod units;
 
 pub use error::ProjectionError;
-pub use projector::{DOSSIERS, Lag, Projector, ProjectorConfig};
-pub use read_models::{ProjectionStatus, ReadModels};
+pub use projector::{DOSSIERS, Lag, Projector, ProjectorConfig, Rebuilt};
+pub use read_models::{GenerationState, ProjectionStatus, ReadModels};

@@ -1,4 +1,4 @@
-//! The projection engine: tails the global log from the projection's
+//! The projection engine: tails the global log from a projection's
 //! checkpoint and applies each batch of events to the read models in one
 //! transaction that also moves the checkpoint.
 //!
@@ -6,11 +6,26 @@
 //! ([`crate::fold::DossierState`]) the next batch continues from, and the
 //! Biểu 06 counters, changed by the difference between each touched
 //! dossier's contribution before and after the batch.
+//!
+//! **Generations.** Readers read a projection's live generation. A rebuild
+//! ([`Projector::rebuild`]) fills a new generation from the start of the
+//! log beside it, then promotes it in one update; reads are served from the
+//! old rows until then, from the new ones after.
+//!
+//! **One active projector.** [`Projector::run`] holds a lease on the live
+//! generation (in the `projections` table, timed by the database's clock)
+//! and renews it with every batch; other processes wait, and take over
+//! within the lease's time to live when the holder dies. The checkpoint
+//! only moves from where a batch began, so even two projectors at once
+//! never apply an event twice.
 
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
-use std::time::Duration;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
+use cqrs_es::Aggregate;
 use cqrs_es::persist::SerializedEvent;
 use motcua_domain::dossier::Dossier;
 use motcua_domain::dossier::event::DossierEvent;
@@ -19,7 +34,7 @@ use motcua_store::{EventStore, LogCursor, RecordedEvent, Replayer};
 
 use crate::error::ProjectionError;
 use crate::fold::CounterDeltas;
-use crate::read_models::{BatchWrite, DossierRow, ReadModels};
+use crate::read_models::{BatchWrite, DossierRow, GenerationState, ProjectionStatus, ReadModels};
 
 /// The dossier projection's name in the `projections` table.
 pub const DOSSIERS: &str = "dossiers";
@@ -33,6 +48,9 @@ pub struct ProjectorConfig {
     pub policy: TimelinessPolicy,
     /// How often a tailing projector looks for events when not woken.
     pub poll_interval: Duration,
+    /// How long a running projector's lease lasts unless renewed: how soon
+    /// another takes over after it dies.
+    pub lease_ttl: Duration,
 }
 
 impl Default for ProjectorConfig {
@@ -41,6 +59,7 @@ impl Default for ProjectorConfig {
             batch_size: 2000,
             policy: TimelinessPolicy::default(),
             poll_interval: Duration::from_secs(1),
+            lease_ttl: Duration::from_secs(5),
         }
     }
 }
@@ -52,6 +71,7 @@ type DecodedEvent<'a> = (&'a str, i64, DossierEvent);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lag {
     pub projection: String,
+    pub generation: i32,
     pub checkpoint: LogCursor,
     pub head: LogCursor,
 }
@@ -69,12 +89,22 @@ impl Lag {
     }
 }
 
+/// What a rebuild did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rebuilt {
+    pub generation: i32,
+    pub events: i64,
+    pub elapsed: Duration,
+}
+
 /// Runs the projections of one database.
 pub struct Projector {
     store: EventStore,
     read_models: ReadModels,
     replayer: Replayer<Dossier>,
     config: ProjectorConfig,
+    /// Who this projector is, in leases.
+    owner: String,
 }
 
 impl Projector {
@@ -91,45 +121,163 @@ impl Projector {
         read_models: ReadModels,
         config: ProjectorConfig,
     ) -> Self {
+        static STARTED: AtomicU64 = AtomicU64::new(0);
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "motcua".to_owned());
+        let owner = format!(
+            "{host}/{}/{}",
+            std::process::id(),
+            STARTED.fetch_add(1, Ordering::Relaxed)
+        );
         Self {
             store: replayer.store().clone(),
             read_models,
             replayer,
             config,
+            owner,
         }
     }
 
-    /// Applies every event up to the head of the log, and returns the
-    /// checkpoint reached.
+    /// This projector's name in leases: host, process, instance.
+    pub fn owner(&self) -> &str {
+        &self.owner
+    }
+
+    /// Applies every event up to the head of the log to the live
+    /// generation, and returns the checkpoint reached. Takes no lease: for
+    /// tools and tests; the checkpoint's guard keeps it safe beside a
+    /// running projector.
     pub async fn catch_up(&self) -> Result<LogCursor, ProjectionError> {
-        let mut cursor = self.read_models.register(DOSSIERS).await?.cursor;
         loop {
-            let events = self.store.read_all(cursor, self.config.batch_size).await?;
-            if events.is_empty() {
-                return Ok(cursor);
+            let live = self.read_models.live(DOSSIERS).await?;
+            match self.catch_up_generation(&live, None).await {
+                // Another projector moved it (or a write of ours, abandoned
+                // in flight, committed after all): go on from where it is.
+                Err(ProjectionError::CheckpointMoved { .. }) => continue,
+                reached => return reached,
             }
-            cursor = self.apply(cursor, &events).await?;
         }
     }
 
-    /// Tails the log until `shutdown` completes, then returns once the batch
-    /// in hand (if any) is written.
+    /// Runs as the active projector until `shutdown` completes: takes the
+    /// live generation's lease (waiting while another projector holds it),
+    /// tails the log, moves on to a newly promoted generation, and on
+    /// shutdown finishes the batch in hand and gives the lease up.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), ProjectionError> {
-        let mut cursor = self.read_models.register(DOSSIERS).await?.cursor;
+        tokio::pin!(shutdown);
+        let ttl = self.config.lease_ttl;
+        loop {
+            let live = loop {
+                let live = self.read_models.live(DOSSIERS).await?;
+                if self
+                    .read_models
+                    .take_lease(DOSSIERS, live.generation, &self.owner, ttl)
+                    .await?
+                {
+                    break live;
+                }
+                tokio::select! {
+                    () = &mut shutdown => return Ok(()),
+                    () = tokio::time::sleep(ttl / 3) => {}
+                }
+            };
+            tracing::info!(
+                projection = DOSSIERS,
+                generation = live.generation,
+                owner = %self.owner,
+                "running the projection"
+            );
+            let tailed = self.tail(&live, shutdown.as_mut()).await;
+            match tailed {
+                Err(ProjectionError::CheckpointMoved { .. }) => {
+                    // Our generation was retired by a rebuild, or our lease
+                    // went to another projector: start over from the table.
+                    tracing::info!(projection = DOSSIERS, owner = %self.owner, "lease or generation lost");
+                }
+                other => {
+                    self.read_models
+                        .release_lease(DOSSIERS, live.generation, &self.owner)
+                        .await?;
+                    return other;
+                }
+            }
+        }
+    }
+
+    /// Tails the log into `generation` under our lease until `shutdown`.
+    async fn tail(
+        &self,
+        generation: &ProjectionStatus,
+        mut shutdown: Pin<&mut impl Future<Output = ()>>,
+    ) -> Result<(), ProjectionError> {
+        let ttl = self.config.lease_ttl;
+        let mut cursor = generation.cursor;
         let mut tail = self
             .store
             .tail(cursor, self.config.batch_size, self.config.poll_interval);
-        tokio::pin!(shutdown);
         loop {
+            // `Tail::next` changes nothing until it returns events, so it
+            // may be dropped for a lease renewal or a shutdown.
             let events = tokio::select! {
                 () = &mut shutdown => return Ok(()),
                 events = tail.next() => events?,
+                () = tokio::time::sleep(ttl / 3) => {
+                    let renewed = self
+                        .read_models
+                        .take_lease(DOSSIERS, generation.generation, &self.owner, ttl)
+                        .await?;
+                    if !renewed {
+                        return Err(ProjectionError::CheckpointMoved { projection: DOSSIERS });
+                    }
+                    continue;
+                }
             };
-            cursor = self.apply(cursor, &events).await?;
+            cursor = self
+                .apply(generation.generation, Some(&self.owner), cursor, &events)
+                .await?;
         }
     }
 
-    /// How far each projection is behind the head of the log.
+    /// Builds a new generation of the projection from the whole log beside
+    /// the live one, promotes it, and drops the old one. Reads are served
+    /// throughout: from the old rows until the promotion, then the new.
+    pub async fn rebuild(&self) -> Result<Rebuilt, ProjectionError> {
+        let started = Instant::now();
+        let building = self.read_models.begin_generation(DOSSIERS).await?;
+        tracing::info!(
+            projection = DOSSIERS,
+            generation = building.generation,
+            "rebuilding"
+        );
+        self.catch_up_generation(&building, None).await?;
+        let built = self
+            .read_models
+            .statuses()
+            .await?
+            .into_iter()
+            .find(|status| status.name == DOSSIERS && status.generation == building.generation)
+            .ok_or(ProjectionError::GenerationGone {
+                projection: DOSSIERS.to_owned(),
+                generation: building.generation,
+            })?;
+        self.read_models
+            .promote(DOSSIERS, building.generation)
+            .await?;
+        let elapsed = started.elapsed();
+        for retired in self.read_models.statuses().await? {
+            if retired.name == DOSSIERS && retired.state == GenerationState::Retired {
+                self.read_models
+                    .drop_generation(DOSSIERS, retired.generation)
+                    .await?;
+            }
+        }
+        Ok(Rebuilt {
+            generation: building.generation,
+            events: built.events_applied,
+            elapsed,
+        })
+    }
+
+    /// How far each generation of each projection is behind the log's head.
     pub async fn lag(&self) -> Result<Vec<Lag>, ProjectionError> {
         let head = self.store.head().await?;
         Ok(self
@@ -137,18 +285,39 @@ impl Projector {
             .statuses()
             .await?
             .into_iter()
+            .filter(|status| status.state != GenerationState::Retired)
             .map(|status| Lag {
                 projection: status.name,
+                generation: status.generation,
                 checkpoint: status.cursor,
                 head,
             })
             .collect())
     }
 
-    /// Applies `events`, which follow `from` in the log, and moves the
-    /// checkpoint to the last of them.
+    async fn catch_up_generation(
+        &self,
+        generation: &ProjectionStatus,
+        lease: Option<&str>,
+    ) -> Result<LogCursor, ProjectionError> {
+        let mut cursor = generation.cursor;
+        loop {
+            let events = self.store.read_all(cursor, self.config.batch_size).await?;
+            if events.is_empty() {
+                return Ok(cursor);
+            }
+            cursor = self
+                .apply(generation.generation, lease, cursor, &events)
+                .await?;
+        }
+    }
+
+    /// Applies `events`, which follow `from` in the log, to `generation`
+    /// and moves its checkpoint to the last of them.
     async fn apply(
         &self,
+        generation: i32,
+        lease_owner: Option<&str>,
         from: LogCursor,
         events: &[RecordedEvent],
     ) -> Result<LogCursor, ProjectionError> {
@@ -158,9 +327,9 @@ impl Projector {
         let decoded = match self.decode(events) {
             Ok(decoded) => decoded,
             Err((position, reason)) => {
-                tracing::error!(projection = DOSSIERS, position, %reason, "projection stopped");
+                tracing::error!(projection = DOSSIERS, generation, position, %reason, "projection stopped");
                 self.read_models
-                    .record_failure(DOSSIERS, position, &reason)
+                    .record_failure(DOSSIERS, generation, position, &reason)
                     .await?;
                 return Err(ProjectionError::Failed {
                     projection: DOSSIERS,
@@ -175,7 +344,7 @@ impl Projector {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let mut states = self.read_models.dossier_states(&ids).await?;
+        let mut states = self.read_models.dossier_states(generation, &ids).await?;
         let policy = self.config.policy;
 
         let mut counters = CounterDeltas::default();
@@ -193,10 +362,16 @@ impl Projector {
             last_positions.insert(id, *position);
         }
         let mut batch = BatchWrite {
+            projection: DOSSIERS,
+            generation,
+            lease_owner,
+            lease_ttl: self.config.lease_ttl,
+            dossiers: Vec::with_capacity(ids.len()),
+            holders: Vec::new(),
+            counters: CounterDeltas::default(),
             from,
             to: last.cursor,
             events: i64::try_from(events.len()).unwrap_or(i64::MAX),
-            ..BatchWrite::default()
         };
         for id in &ids {
             let Some(state) = states.remove(id) else {
@@ -215,22 +390,19 @@ impl Projector {
         }
         counters.prune();
         batch.counters = counters;
-        self.read_models.write(DOSSIERS, &batch).await?;
+        self.read_models.write(&batch).await?;
         Ok(last.cursor)
     }
 
-    /// The batch's dossier events as (aggregate id, position, event); other
-    /// aggregates' events are passed over. An event that cannot be read
-    /// stops the batch: (its position, why).
+    /// The batch's dossier events; other aggregates' events are passed
+    /// over. An event that cannot be read stops the batch: (its position, why).
     fn decode<'a>(
         &self,
         events: &'a [RecordedEvent],
     ) -> Result<Vec<DecodedEvent<'a>>, (i64, String)> {
         events
             .iter()
-            .filter(|recorded| {
-                recorded.event.aggregate_type == <Dossier as cqrs_es::Aggregate>::TYPE
-            })
+            .filter(|recorded| recorded.event.aggregate_type == Dossier::TYPE)
             .map(|recorded| {
                 let position = recorded.cursor.position;
                 let serialized: SerializedEvent = recorded.event.clone().into();

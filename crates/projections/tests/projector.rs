@@ -13,7 +13,10 @@ use common::TestStore;
 use common::history::{self, HistoryConfig};
 use common::rng::Rng;
 use motcua_domain::dossier::Dossier;
-use motcua_projections::{DOSSIERS, ProjectionError, Projector, ProjectorConfig, ReadModels};
+use motcua_projections::report::{GroupBy, HierarchyView, ReportQuery};
+use motcua_projections::{
+    DOSSIERS, GenerationState, ProjectionError, Projector, ProjectorConfig, ReadModels,
+};
 use motcua_store::{EventStore, LogCursor, NewEvent, Replayer};
 use serde_json::json;
 use sqlx::Row;
@@ -23,6 +26,8 @@ on_both_backends!(
     a_projector_killed_mid_batch_resumes_to_what_a_rebuild_gives,
     a_bad_event_stops_the_projection_at_its_position,
     readers_wait_for_their_own_writes_and_see_the_lag,
+    a_rebuild_serves_reads_throughout_and_swaps_in_whole,
+    one_projector_runs_at_a_time_and_another_takes_over_when_it_dies,
 );
 
 async fn generate(db: &TestStore, dossiers: usize) -> history::History {
@@ -72,6 +77,7 @@ async fn rows_hold_what_the_aggregates_hold(db: &TestStore) {
     let statuses = ReadModels::new(&db.store).statuses().await.unwrap();
     assert_eq!(statuses.len(), 1);
     assert_eq!(statuses[0].name, DOSSIERS);
+    assert_eq!(statuses[0].state, GenerationState::Live);
     assert_eq!(statuses[0].cursor, head);
     assert_eq!(statuses[0].events_applied, history.events as i64);
     assert_eq!(statuses[0].failure, None);
@@ -97,8 +103,14 @@ async fn a_projector_killed_mid_batch_resumes_to_what_a_rebuild_gives(db: &TestS
     assert!(kills > 0, "the projector was never interrupted");
     let resumed = read_model_tables(&db.store).await;
 
-    reset_read_models(&db.store).await;
-    projector(db, 2000).catch_up().await.unwrap();
+    let rebuilt = projector(db, 2000).rebuild().await.unwrap();
+    assert_eq!(rebuilt.generation, 2);
+    let statuses = ReadModels::new(&db.store).statuses().await.unwrap();
+    assert_eq!(
+        statuses.len(),
+        1,
+        "the old generation is dropped: {statuses:?}"
+    );
     let rebuilt = read_model_tables(&db.store).await;
     assert_eq!(resumed.len(), rebuilt.len());
     for (resumed, rebuilt) in resumed.iter().zip(&rebuilt) {
@@ -162,8 +174,7 @@ async fn readers_wait_for_their_own_writes_and_see_the_lag(db: &TestStore) {
     assert!(lag[0].caught_up() && lag[0].behind() == 0, "{lag:?}");
 
     // More events, not yet projected: a reader of them waits in vain…
-    generate_more(db).await;
-    let newer = db.store.head().await.unwrap();
+    let newer = generate_more(db).await;
     assert!(newer > head);
     let lag = projector.lag().await.unwrap();
     assert!(!lag[0].caught_up() && lag[0].behind() > 0, "{lag:?}");
@@ -194,8 +205,115 @@ async fn readers_wait_for_their_own_writes_and_see_the_lag(db: &TestStore) {
     );
 }
 
-/// An event of another aggregate: projected past, but past all the same.
-async fn generate_more(db: &TestStore) {
+async fn a_rebuild_serves_reads_throughout_and_swaps_in_whole(db: &TestStore) {
+    let history = generate(db, 150).await;
+    projector(db, 500).catch_up().await.unwrap();
+    let read_models = ReadModels::new(&db.store);
+    let province = history
+        .hierarchy
+        .versions()
+        .iter()
+        .find(|version| version.parent.is_none())
+        .unwrap()
+        .id
+        .clone();
+    let query = ReportQuery {
+        unit: province,
+        from: history::first_day(),
+        to: history::last_day(),
+        group_by: GroupBy::ChildUnit,
+        view: HierarchyView::Recorded,
+        today: history::horizon(),
+    };
+    let before = read_models
+        .report(&history.hierarchy, &query)
+        .await
+        .unwrap();
+    assert!(before.subtree.received_total() > 0);
+
+    // Small batches, so the rebuild takes a while and readers meet it halfway.
+    let rebuilding = {
+        let projector = projector(db, 7);
+        tokio::spawn(async move { projector.rebuild().await })
+    };
+    let mut reads = 0;
+    while !rebuilding.is_finished() {
+        let during = read_models
+            .report(&history.hierarchy, &query)
+            .await
+            .unwrap();
+        assert_eq!(during, before, "a reader saw a half-built generation");
+        reads += 1;
+    }
+    let rebuilt = rebuilding.await.unwrap().unwrap();
+    assert!(reads > 1, "the reads did not overlap the rebuild");
+    assert_eq!(rebuilt.generation, 2);
+    assert_eq!(rebuilt.events, history.events as i64);
+    assert_eq!(read_models.live(DOSSIERS).await.unwrap().generation, 2);
+    assert_eq!(
+        read_models
+            .report(&history.hierarchy, &query)
+            .await
+            .unwrap(),
+        before
+    );
+}
+
+async fn one_projector_runs_at_a_time_and_another_takes_over_when_it_dies(db: &TestStore) {
+    generate(db, 30).await;
+    let read_models = ReadModels::new(&db.store);
+    let quick = |db: &TestStore| {
+        Projector::new(
+            db.store.clone(),
+            ReadModels::new(&db.store),
+            ProjectorConfig {
+                lease_ttl: Duration::from_millis(400),
+                poll_interval: Duration::from_millis(50),
+                ..ProjectorConfig::default()
+            },
+        )
+    };
+    let (first, second) = (quick(db), quick(db));
+    let (first_owner, second_owner) = (first.owner().to_owned(), second.owner().to_owned());
+    assert_ne!(first_owner, second_owner);
+    let first = tokio::spawn(async move { first.run(std::future::pending()).await });
+    let head = db.store.head().await.unwrap();
+    read_models
+        .wait_for(DOSSIERS, head, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let (stop_second, stopped) = tokio::sync::oneshot::channel::<()>();
+    let second = tokio::spawn(async move {
+        second
+            .run(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    // The second waits while the first holds the lease.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    let live = read_models.live(DOSSIERS).await.unwrap();
+    assert_eq!(live.lease_owner.as_deref(), Some(first_owner.as_str()));
+
+    // The first dies without a word; the second takes over and projects.
+    first.abort();
+    let _ = first.await;
+    let newer = generate_more(db).await;
+    read_models
+        .wait_for(DOSSIERS, newer, Duration::from_secs(10))
+        .await
+        .unwrap();
+    let live = read_models.live(DOSSIERS).await.unwrap();
+    assert_eq!(live.lease_owner.as_deref(), Some(second_owner.as_str()));
+    // On shutdown it gives the lease up.
+    let _ = stop_second.send(());
+    second.await.unwrap().unwrap();
+    assert_eq!(read_models.live(DOSSIERS).await.unwrap().lease_owner, None);
+}
+
+/// An event of another aggregate (projected past, but past all the same),
+/// once readers of the log can see it: its cursor.
+async fn generate_more(db: &TestStore) -> LogCursor {
     let probe = NewEvent {
         aggregate_type: "Probe".to_owned(),
         aggregate_id: "probe".to_owned(),
@@ -208,7 +326,15 @@ async fn generate_more(db: &TestStore) {
         actor: "someone".to_owned(),
         command_id: None,
     };
-    db.store.append(&[probe], None).await.unwrap();
+    let cursor = db.store.append(&[probe], None).await.unwrap()[0].cursor;
+    // On PostgreSQL a reader sees it once every older transaction has ended.
+    for _ in 0..1000 {
+        if db.store.head().await.unwrap() >= cursor {
+            return cursor;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the log's head never reached {cursor:?}");
 }
 
 async fn dossier_rows(
@@ -286,23 +412,4 @@ async fn read_model_tables(store: &EventStore) -> Vec<Vec<String>> {
         tables.push(rows);
     }
     tables
-}
-
-async fn reset_read_models(store: &EventStore) {
-    for statement in [
-        "DELETE FROM dossiers",
-        "DELETE FROM dossier_holders",
-        "DELETE FROM bieu06_unit_day",
-        "DELETE FROM bieu06_procedure_day",
-        "DELETE FROM projections",
-    ] {
-        match store {
-            EventStore::Postgres(store) => {
-                sqlx::query(statement).execute(store.pool()).await.unwrap();
-            }
-            EventStore::Sqlite(store) => {
-                sqlx::query(statement).execute(store.pool()).await.unwrap();
-            }
-        }
-    }
 }

@@ -4,6 +4,7 @@
 //! The backend modules only move rows; what a row holds is decided here
 //! ([`DossierColumns`]) and in the fold.
 
+mod control;
 mod postgres;
 mod sqlite;
 
@@ -26,20 +27,47 @@ pub enum ReadModels {
     Sqlite(SqlitePool),
 }
 
-/// A projection's place in the log and whether it stopped on an event.
+/// One generation of a projection: its place in the log, whether it stopped
+/// on an event, and who runs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectionStatus {
     pub name: String,
+    pub generation: i32,
+    pub state: GenerationState,
     pub cursor: LogCursor,
     pub events_applied: i64,
     /// The event it stopped on and why.
     pub failure: Option<(i64, String)>,
+    /// The projector holding its lease, if any (the lease may have run out).
+    pub lease_owner: Option<String>,
     pub updated_at: DateTime<Utc>,
 }
 
+/// Readers read the live generation; a rebuild fills a building one beside
+/// it and then swaps them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GenerationState {
+    Live,
+    Building,
+    Retired,
+}
+
+/// The read-model tables, each keyed by generation first.
+pub(crate) const TABLES: [&str; 4] = [
+    "dossiers",
+    "dossier_holders",
+    "bieu06_unit_day",
+    "bieu06_procedure_day",
+];
+
 /// Everything one batch writes, with the checkpoint move that makes it count.
-#[derive(Debug, Default)]
-pub(crate) struct BatchWrite {
+#[derive(Debug)]
+pub(crate) struct BatchWrite<'a> {
+    pub projection: &'static str,
+    pub generation: i32,
+    /// The lease the write is made under, if any, renewed for `lease_ttl`.
+    pub lease_owner: Option<&'a str>,
+    pub lease_ttl: Duration,
     pub dossiers: Vec<DossierRow>,
     /// (unit, aggregate id): units that hold or held a dossier.
     pub holders: Vec<(String, String)>,
@@ -84,22 +112,6 @@ impl ReadModels {
         }
     }
 
-    /// A projection's status; registers it at the start of the log if new.
-    pub(crate) async fn register(&self, name: &str) -> Result<ProjectionStatus, ProjectionError> {
-        match self {
-            ReadModels::Postgres(pool) => postgres::register(pool, name).await,
-            ReadModels::Sqlite(pool) => sqlite::register(pool, name).await,
-        }
-    }
-
-    /// Every projection's status, by name.
-    pub async fn statuses(&self) -> Result<Vec<ProjectionStatus>, ProjectionError> {
-        match self {
-            ReadModels::Postgres(pool) => postgres::statuses(pool).await,
-            ReadModels::Sqlite(pool) => sqlite::statuses(pool).await,
-        }
-    }
-
     /// Waits until projection `name` has applied the log up to `cursor`
     /// (a client reading its own write), at most `timeout`.
     pub async fn wait_for(
@@ -111,11 +123,7 @@ impl ReadModels {
         let started = Instant::now();
         let mut pause = Duration::from_millis(2);
         loop {
-            let reached = self
-                .statuses()
-                .await?
-                .iter()
-                .any(|status| status.name == name && status.cursor >= cursor);
+            let reached = self.live(name).await?.cursor >= cursor;
             if reached {
                 return Ok(());
             }
@@ -131,28 +139,15 @@ impl ReadModels {
         }
     }
 
-    pub(crate) async fn record_failure(
-        &self,
-        name: &str,
-        position: i64,
-        reason: &str,
-    ) -> Result<(), ProjectionError> {
-        match self {
-            ReadModels::Postgres(pool) => {
-                postgres::record_failure(pool, name, position, reason).await
-            }
-            ReadModels::Sqlite(pool) => sqlite::record_failure(pool, name, position, reason).await,
-        }
-    }
-
     /// The fold states of these dossiers, for those that have a row.
     pub(crate) async fn dossier_states(
         &self,
+        generation: i32,
         ids: &[String],
     ) -> Result<HashMap<String, DossierState>, ProjectionError> {
         let rows = match self {
-            ReadModels::Postgres(pool) => postgres::dossier_states(pool, ids).await?,
-            ReadModels::Sqlite(pool) => sqlite::dossier_states(pool, ids).await?,
+            ReadModels::Postgres(pool) => postgres::dossier_states(pool, generation, ids).await?,
+            ReadModels::Sqlite(pool) => sqlite::dossier_states(pool, generation, ids).await?,
         };
         rows.into_iter()
             .map(|(id, state)| match serde_json::from_str(&state) {
@@ -165,18 +160,15 @@ impl ReadModels {
             .collect()
     }
 
-    /// Writes a batch and moves projection `name` from `batch.from` to
-    /// `batch.to`, in one transaction; fails with
-    /// [`ProjectionError::CheckpointMoved`] (writing nothing) if the
-    /// checkpoint is no longer at `batch.from`.
-    pub(crate) async fn write(
-        &self,
-        name: &'static str,
-        batch: &BatchWrite,
-    ) -> Result<(), ProjectionError> {
+    /// Writes a batch into its generation and moves the generation's
+    /// checkpoint from `batch.from` to `batch.to`, in one transaction; fails
+    /// with [`ProjectionError::CheckpointMoved`] (writing nothing) if the
+    /// checkpoint is no longer at `batch.from`, the generation was retired,
+    /// or the batch's lease is no longer held.
+    pub(crate) async fn write(&self, batch: &BatchWrite<'_>) -> Result<(), ProjectionError> {
         match self {
-            ReadModels::Postgres(pool) => postgres::write(pool, name, batch).await,
-            ReadModels::Sqlite(pool) => sqlite::write(pool, name, batch).await,
+            ReadModels::Postgres(pool) => postgres::write(pool, batch).await,
+            ReadModels::Sqlite(pool) => sqlite::write(pool, batch).await,
         }
     }
 
@@ -185,6 +177,7 @@ impl ReadModels {
     /// procedure, for [`CounterTable::ProcedureDay`]) with any counts.
     pub(crate) async fn counter_sums(
         &self,
+        generation: i32,
         table: CounterTable,
         units: &[String],
         from: NaiveDate,
@@ -192,9 +185,11 @@ impl ReadModels {
     ) -> Result<Vec<CounterSums>, ProjectionError> {
         match self {
             ReadModels::Postgres(pool) => {
-                postgres::counter_sums(pool, table, units, from, to).await
+                postgres::counter_sums(pool, generation, table, units, from, to).await
             }
-            ReadModels::Sqlite(pool) => sqlite::counter_sums(pool, table, units, from, to).await,
+            ReadModels::Sqlite(pool) => {
+                sqlite::counter_sums(pool, generation, table, units, from, to).await
+            }
         }
     }
 }

@@ -4,92 +4,27 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use motcua_store::LogCursor;
 use sqlx::{PgPool, Row};
 
 use super::{
     BatchWrite, COUNTER_COLUMNS, CounterSums, CounterTable, DOSSIER_COLUMNS, DossierColumns,
-    ProjectionStatus, carried_over_expression, is_state_column,
+    carried_over_expression, is_state_column,
 };
 use crate::error::ProjectionError;
 use crate::fold::Column;
 
-pub(super) async fn register(
-    pool: &PgPool,
-    name: &str,
-) -> Result<ProjectionStatus, ProjectionError> {
-    sqlx::query("INSERT INTO projections (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
-        .bind(name)
-        .execute(pool)
-        .await
-        .map_err(ProjectionError::database("registering a projection"))?;
-    let row = sqlx::query(&format!("{STATUS_SELECT} WHERE name = $1"))
-        .bind(name)
-        .fetch_one(pool)
-        .await
-        .map_err(ProjectionError::database("reading a projection's status"))?;
-    status(&row)
-}
-
-pub(super) async fn statuses(pool: &PgPool) -> Result<Vec<ProjectionStatus>, ProjectionError> {
-    let rows = sqlx::query(&format!("{STATUS_SELECT} ORDER BY name"))
-        .fetch_all(pool)
-        .await
-        .map_err(ProjectionError::database("reading the projections' status"))?;
-    rows.iter().map(status).collect()
-}
-
-const STATUS_SELECT: &str = "SELECT name, cursor_transaction, cursor_position, events_applied, \
-    failed_at_position, failure, updated_at FROM projections";
-
-fn status(row: &sqlx::postgres::PgRow) -> Result<ProjectionStatus, ProjectionError> {
-    let read = || -> Result<ProjectionStatus, sqlx::Error> {
-        let transaction: i64 = row.try_get("cursor_transaction")?;
-        let failed_at: Option<i64> = row.try_get("failed_at_position")?;
-        let failure: Option<String> = row.try_get("failure")?;
-        Ok(ProjectionStatus {
-            name: row.try_get("name")?,
-            cursor: LogCursor {
-                transaction: u64::try_from(transaction).unwrap_or_default(),
-                position: row.try_get("cursor_position")?,
-            },
-            events_applied: row.try_get("events_applied")?,
-            failure: failed_at.zip(failure),
-            updated_at: row.try_get::<DateTime<Utc>, _>("updated_at")?,
-        })
-    };
-    read().map_err(ProjectionError::database("reading a projection's status"))
-}
-
-pub(super) async fn record_failure(
-    pool: &PgPool,
-    name: &str,
-    position: i64,
-    reason: &str,
-) -> Result<(), ProjectionError> {
-    sqlx::query(
-        "UPDATE projections SET failed_at_position = $2, failure = $3, updated_at = now() \
-         WHERE name = $1",
-    )
-    .bind(name)
-    .bind(position)
-    .bind(reason)
-    .execute(pool)
-    .await
-    .map_err(ProjectionError::database(
-        "recording a projection's failure",
-    ))?;
-    Ok(())
-}
-
 pub(super) async fn dossier_states(
     pool: &PgPool,
+    generation: i32,
     ids: &[String],
 ) -> Result<Vec<(String, String)>, ProjectionError> {
     let rows = sqlx::query(
-        "SELECT aggregate_id, state::text AS state FROM dossiers WHERE aggregate_id = ANY($1)",
+        "SELECT aggregate_id, state::text AS state FROM dossiers \
+         WHERE generation = $1 AND aggregate_id = ANY($2)",
     )
+    .bind(generation)
     .bind(ids)
     .fetch_all(pool)
     .await
@@ -153,8 +88,10 @@ static UPSERT_DOSSIERS: LazyLock<String> = LazyLock::new(|| {
         .map(|column| format!("{column} = EXCLUDED.{column}"))
         .collect();
     format!(
-        "INSERT INTO dossiers ({columns}) SELECT {selected} FROM UNNEST({parameters}) AS t({columns}) \
-         ON CONFLICT (aggregate_id) DO UPDATE SET {updates}",
+        "INSERT INTO dossiers (generation, {columns}) \
+         SELECT ${generation}::integer, {selected} FROM UNNEST({parameters}) AS t({columns}) \
+         ON CONFLICT (generation, aggregate_id) DO UPDATE SET {updates}",
+        generation = DOSSIER_COLUMNS.len() + 1,
         columns = DOSSIER_COLUMNS.join(", "),
         selected = selected.join(", "),
         parameters = parameters.join(", "),
@@ -179,14 +116,19 @@ fn upsert_counters(table: &str, key_columns: &[(&str, &str)]) -> String {
         .map(|column| format!("{column} = {table}.{column} + EXCLUDED.{column}"))
         .collect();
     format!(
-        "INSERT INTO {table} ({keys}, {counters}) SELECT * FROM UNNEST({parameters}) \
-         ON CONFLICT ({keys}) DO UPDATE SET {updates}",
+        "INSERT INTO {table} (generation, {keys}, {counters}) \
+         SELECT ${generation}::integer, * FROM UNNEST({parameters}) \
+         ON CONFLICT (generation, {keys}) DO UPDATE SET {updates}",
+        generation = key_columns.len() + COUNTER_COLUMNS.len() + 1,
         keys = keys.join(", "),
         counters = COUNTER_COLUMNS.join(", "),
         parameters = parameters.join(", "),
         updates = updates.join(", "),
     )
 }
+
+static MOVE_CHECKPOINT: LazyLock<String> =
+    LazyLock::new(|| super::control::move_checkpoint_sql(true));
 
 static UPSERT_UNIT_DAY: LazyLock<String> =
     LazyLock::new(|| upsert_counters("bieu06_unit_day", &[("unit_id", "text"), ("day", "date")]));
@@ -203,34 +145,30 @@ static UPSERT_PROCEDURE_DAY: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-pub(super) async fn write(
-    pool: &PgPool,
-    name: &'static str,
-    batch: &BatchWrite,
-) -> Result<(), ProjectionError> {
+pub(super) async fn write(pool: &PgPool, batch: &BatchWrite<'_>) -> Result<(), ProjectionError> {
     let mut tx = pool
         .begin()
         .await
         .map_err(ProjectionError::database("starting a projection batch"))?;
-    let moved = sqlx::query(
-        "UPDATE projections SET cursor_transaction = $2, cursor_position = $3, \
-         events_applied = events_applied + $4, failed_at_position = NULL, failure = NULL, \
-         updated_at = now() \
-         WHERE name = $1 AND cursor_transaction = $5 AND cursor_position = $6",
-    )
-    .bind(name)
-    .bind(cursor_transaction(batch.to))
-    .bind(batch.to.position)
-    .bind(batch.events)
-    .bind(cursor_transaction(batch.from))
-    .bind(batch.from.position)
-    .execute(&mut *tx)
-    .await
-    .map_err(ProjectionError::database(
-        "moving a projection's checkpoint",
-    ))?;
+    let moved = sqlx::query(&MOVE_CHECKPOINT)
+        .bind(batch.projection)
+        .bind(batch.generation)
+        .bind(cursor_transaction(batch.to))
+        .bind(batch.to.position)
+        .bind(batch.events)
+        .bind(cursor_transaction(batch.from))
+        .bind(batch.from.position)
+        .bind(batch.lease_owner)
+        .bind(i64::try_from(batch.lease_ttl.as_millis()).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await
+        .map_err(ProjectionError::database(
+            "moving a projection's checkpoint",
+        ))?;
     if moved.rows_affected() != 1 {
-        return Err(ProjectionError::CheckpointMoved { projection: name });
+        return Err(ProjectionError::CheckpointMoved {
+            projection: batch.projection,
+        });
     }
 
     if !batch.dossiers.is_empty() {
@@ -318,6 +256,7 @@ pub(super) async fn write(
                     .map(|row| row.state.as_str())
                     .collect::<Vec<_>>(),
             )
+            .bind(batch.generation)
             .execute(&mut *tx)
             .await
             .map_err(ProjectionError::database("writing dossier rows"))?;
@@ -330,11 +269,12 @@ pub(super) async fn write(
             .map(|(unit, id)| (unit.as_str(), id.as_str()))
             .unzip();
         sqlx::query(
-            "INSERT INTO dossier_holders (unit_id, aggregate_id) \
-             SELECT * FROM UNNEST($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
+            "INSERT INTO dossier_holders (generation, unit_id, aggregate_id) \
+             SELECT $3, * FROM UNNEST($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
         )
         .bind(units)
         .bind(ids)
+        .bind(batch.generation)
         .execute(&mut *tx)
         .await
         .map_err(ProjectionError::database("writing dossier holders"))?;
@@ -368,6 +308,7 @@ pub(super) async fn write(
             query = query.bind(column);
         }
         query
+            .bind(batch.generation)
             .execute(&mut *tx)
             .await
             .map_err(ProjectionError::database("adding to the Biểu 06 counters"))?;
@@ -389,6 +330,7 @@ pub(super) async fn write(
                 query = query.bind(column);
             }
             query
+                .bind(batch.generation)
                 .execute(&mut *tx)
                 .await
                 .map_err(ProjectionError::database("adding to the Biểu 06 counters"))?;
@@ -406,6 +348,7 @@ fn cursor_transaction(cursor: LogCursor) -> i64 {
 
 pub(super) async fn counter_sums(
     pool: &PgPool,
+    generation: i32,
     table: CounterTable,
     units: &[String],
     from: NaiveDate,
@@ -415,6 +358,7 @@ pub(super) async fn counter_sums(
         .bind(units)
         .bind(to)
         .bind(from)
+        .bind(generation)
         .fetch_all(pool)
         .await
         .map_err(ProjectionError::database("summing the Biểu 06 counters"))?;
@@ -440,7 +384,8 @@ fn read_sums(row: &sqlx::postgres::PgRow, table: CounterTable) -> Result<Counter
 }
 
 /// The sums query, shared with SQLite: `from` and `to` are the parameters
-/// holding the period's first and last day, `units` the condition on units.
+/// holding the period's first and last day, `units` the condition on units,
+/// `$4` the generation.
 pub(super) fn counter_sums_sql(table: CounterTable, from: &str, to: &str, units: &str) -> String {
     let (name, keys) = match table {
         CounterTable::UnitDay => ("bieu06_unit_day", "unit_id"),
@@ -461,7 +406,7 @@ pub(super) fn counter_sums_sql(table: CounterTable, from: &str, to: &str, units:
         .collect();
     format!(
         "SELECT {keys}, CAST(SUM(CASE WHEN day < {from} THEN {carried} ELSE 0 END) AS BIGINT) AS carried_over, \
-         {sums} FROM {name} WHERE day <= {to} AND {units} GROUP BY {keys}",
+         {sums} FROM {name} WHERE generation = $4 AND day <= {to} AND {units} GROUP BY {keys}",
         carried = carried_over_expression(),
         sums = sums.join(", "),
     )

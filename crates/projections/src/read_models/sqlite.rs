@@ -4,87 +4,18 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use motcua_store::LogCursor;
+use chrono::NaiveDate;
 use sqlx::{Row, SqlitePool};
 
 use super::postgres::counter_sums_sql;
 use super::{
     BatchWrite, COUNTER_COLUMNS, CounterSums, CounterTable, DOSSIER_COLUMNS, DossierColumns,
-    ProjectionStatus,
 };
 use crate::error::ProjectionError;
 
-pub(super) async fn register(
-    pool: &SqlitePool,
-    name: &str,
-) -> Result<ProjectionStatus, ProjectionError> {
-    sqlx::query("INSERT INTO projections (name) VALUES ($1) ON CONFLICT (name) DO NOTHING")
-        .bind(name)
-        .execute(pool)
-        .await
-        .map_err(ProjectionError::database("registering a projection"))?;
-    let row = sqlx::query(&format!("{STATUS_SELECT} WHERE name = $1"))
-        .bind(name)
-        .fetch_one(pool)
-        .await
-        .map_err(ProjectionError::database("reading a projection's status"))?;
-    status(&row)
-}
-
-pub(super) async fn statuses(pool: &SqlitePool) -> Result<Vec<ProjectionStatus>, ProjectionError> {
-    let rows = sqlx::query(&format!("{STATUS_SELECT} ORDER BY name"))
-        .fetch_all(pool)
-        .await
-        .map_err(ProjectionError::database("reading the projections' status"))?;
-    rows.iter().map(status).collect()
-}
-
-const STATUS_SELECT: &str = "SELECT name, cursor_transaction, cursor_position, events_applied, \
-    failed_at_position, failure, updated_at FROM projections";
-
-fn status(row: &sqlx::sqlite::SqliteRow) -> Result<ProjectionStatus, ProjectionError> {
-    let read = || -> Result<ProjectionStatus, sqlx::Error> {
-        let transaction: i64 = row.try_get("cursor_transaction")?;
-        let failed_at: Option<i64> = row.try_get("failed_at_position")?;
-        let failure: Option<String> = row.try_get("failure")?;
-        Ok(ProjectionStatus {
-            name: row.try_get("name")?,
-            cursor: LogCursor {
-                transaction: u64::try_from(transaction).unwrap_or_default(),
-                position: row.try_get("cursor_position")?,
-            },
-            events_applied: row.try_get("events_applied")?,
-            failure: failed_at.zip(failure),
-            updated_at: row.try_get::<DateTime<Utc>, _>("updated_at")?,
-        })
-    };
-    read().map_err(ProjectionError::database("reading a projection's status"))
-}
-
-pub(super) async fn record_failure(
-    pool: &SqlitePool,
-    name: &str,
-    position: i64,
-    reason: &str,
-) -> Result<(), ProjectionError> {
-    sqlx::query(
-        "UPDATE projections SET failed_at_position = $2, failure = $3, \
-         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE name = $1",
-    )
-    .bind(name)
-    .bind(position)
-    .bind(reason)
-    .execute(pool)
-    .await
-    .map_err(ProjectionError::database(
-        "recording a projection's failure",
-    ))?;
-    Ok(())
-}
-
 pub(super) async fn dossier_states(
     pool: &SqlitePool,
+    generation: i32,
     ids: &[String],
 ) -> Result<Vec<(String, String)>, ProjectionError> {
     let ids = serde_json::to_string(ids).map_err(|error| ProjectionError::Corrupt {
@@ -93,8 +24,9 @@ pub(super) async fn dossier_states(
     })?;
     let rows = sqlx::query(
         "SELECT aggregate_id, state FROM dossiers \
-         WHERE aggregate_id IN (SELECT value FROM json_each($1))",
+         WHERE generation = $1 AND aggregate_id IN (SELECT value FROM json_each($2))",
     )
+    .bind(generation)
     .bind(ids)
     .fetch_all(pool)
     .await
@@ -106,7 +38,7 @@ pub(super) async fn dossier_states(
 }
 
 static UPSERT_DOSSIER: LazyLock<String> = LazyLock::new(|| {
-    let parameters: Vec<String> = (1..=DOSSIER_COLUMNS.len())
+    let parameters: Vec<String> = (1..=DOSSIER_COLUMNS.len() + 1)
         .map(|index| format!("${index}"))
         .collect();
     let updates: Vec<String> = DOSSIER_COLUMNS[1..]
@@ -114,7 +46,8 @@ static UPSERT_DOSSIER: LazyLock<String> = LazyLock::new(|| {
         .map(|column| format!("{column} = excluded.{column}"))
         .collect();
     format!(
-        "INSERT INTO dossiers ({}) VALUES ({}) ON CONFLICT (aggregate_id) DO UPDATE SET {}",
+        "INSERT INTO dossiers (generation, {}) VALUES ({}) \
+         ON CONFLICT (generation, aggregate_id) DO UPDATE SET {}",
         DOSSIER_COLUMNS.join(", "),
         parameters.join(", "),
         updates.join(", "),
@@ -122,7 +55,7 @@ static UPSERT_DOSSIER: LazyLock<String> = LazyLock::new(|| {
 });
 
 fn upsert_counters(table: &str, keys: &[&str]) -> String {
-    let parameters: Vec<String> = (1..=keys.len() + COUNTER_COLUMNS.len())
+    let parameters: Vec<String> = (1..=keys.len() + COUNTER_COLUMNS.len() + 1)
         .map(|index| format!("${index}"))
         .collect();
     let updates: Vec<String> = COUNTER_COLUMNS
@@ -130,14 +63,17 @@ fn upsert_counters(table: &str, keys: &[&str]) -> String {
         .map(|column| format!("{column} = {column} + excluded.{column}"))
         .collect();
     format!(
-        "INSERT INTO {table} ({keys}, {counters}) VALUES ({parameters}) \
-         ON CONFLICT ({keys}) DO UPDATE SET {updates}",
+        "INSERT INTO {table} (generation, {keys}, {counters}) VALUES ({parameters}) \
+         ON CONFLICT (generation, {keys}) DO UPDATE SET {updates}",
         keys = keys.join(", "),
         counters = COUNTER_COLUMNS.join(", "),
         parameters = parameters.join(", "),
         updates = updates.join(", "),
     )
 }
+
+static MOVE_CHECKPOINT: LazyLock<String> =
+    LazyLock::new(|| super::control::move_checkpoint_sql(false));
 
 static UPSERT_UNIT_DAY: LazyLock<String> =
     LazyLock::new(|| upsert_counters("bieu06_unit_day", &["unit_id", "day"]));
@@ -151,36 +87,36 @@ static UPSERT_PROCEDURE_DAY: LazyLock<String> = LazyLock::new(|| {
 
 pub(super) async fn write(
     pool: &SqlitePool,
-    name: &'static str,
-    batch: &BatchWrite,
+    batch: &BatchWrite<'_>,
 ) -> Result<(), ProjectionError> {
     let write_failed = ProjectionError::database;
     let mut tx = pool
         .begin()
         .await
         .map_err(write_failed("starting a projection batch"))?;
-    let moved = sqlx::query(
-        "UPDATE projections SET cursor_transaction = $2, cursor_position = $3, \
-         events_applied = events_applied + $4, failed_at_position = NULL, failure = NULL, \
-         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
-         WHERE name = $1 AND cursor_transaction = $5 AND cursor_position = $6",
-    )
-    .bind(name)
-    .bind(i64::try_from(batch.to.transaction).unwrap_or(i64::MAX))
-    .bind(batch.to.position)
-    .bind(batch.events)
-    .bind(i64::try_from(batch.from.transaction).unwrap_or(i64::MAX))
-    .bind(batch.from.position)
-    .execute(&mut *tx)
-    .await
-    .map_err(write_failed("moving a projection's checkpoint"))?;
+    let moved = sqlx::query(&MOVE_CHECKPOINT)
+        .bind(batch.projection)
+        .bind(batch.generation)
+        .bind(i64::try_from(batch.to.transaction).unwrap_or(i64::MAX))
+        .bind(batch.to.position)
+        .bind(batch.events)
+        .bind(i64::try_from(batch.from.transaction).unwrap_or(i64::MAX))
+        .bind(batch.from.position)
+        .bind(batch.lease_owner)
+        .bind(i64::try_from(batch.lease_ttl.as_millis()).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await
+        .map_err(write_failed("moving a projection's checkpoint"))?;
     if moved.rows_affected() != 1 {
-        return Err(ProjectionError::CheckpointMoved { projection: name });
+        return Err(ProjectionError::CheckpointMoved {
+            projection: batch.projection,
+        });
     }
 
     for dossier in &batch.dossiers {
         let row = DossierColumns::of(&dossier.state)?;
         sqlx::query(&UPSERT_DOSSIER)
+            .bind(batch.generation)
             .bind(&dossier.aggregate_id)
             .bind(dossier.last_position)
             .bind(row.code)
@@ -216,9 +152,10 @@ pub(super) async fn write(
 
     for (unit, id) in &batch.holders {
         sqlx::query(
-            "INSERT INTO dossier_holders (unit_id, aggregate_id) VALUES ($1, $2) \
+            "INSERT INTO dossier_holders (generation, unit_id, aggregate_id) VALUES ($1, $2, $3) \
              ON CONFLICT DO NOTHING",
         )
+        .bind(batch.generation)
         .bind(unit)
         .bind(id)
         .execute(&mut *tx)
@@ -229,6 +166,7 @@ pub(super) async fn write(
     let mut per_unit: HashMap<(&str, NaiveDate), [i64; 11]> = HashMap::new();
     for (key, values) in &batch.counters.cells {
         let mut query = sqlx::query(&UPSERT_PROCEDURE_DAY)
+            .bind(batch.generation)
             .bind(key.scope.unit.as_str())
             .bind(key.scope.procedure.as_str())
             .bind(key.scope.field.as_str())
@@ -249,7 +187,10 @@ pub(super) async fn write(
         if values.iter().all(|&value| value == 0) {
             continue;
         }
-        let mut query = sqlx::query(&UPSERT_UNIT_DAY).bind(unit).bind(day);
+        let mut query = sqlx::query(&UPSERT_UNIT_DAY)
+            .bind(batch.generation)
+            .bind(unit)
+            .bind(day);
         for value in values {
             query = query.bind(value);
         }
@@ -266,6 +207,7 @@ pub(super) async fn write(
 
 pub(super) async fn counter_sums(
     pool: &SqlitePool,
+    generation: i32,
     table: CounterTable,
     units: &[String],
     from: NaiveDate,
@@ -285,6 +227,7 @@ pub(super) async fn counter_sums(
         .bind(units)
         .bind(to)
         .bind(from)
+        .bind(generation)
         .fetch_all(pool)
         .await
         .map_err(ProjectionError::database("summing the Biểu 06 counters"))?;

@@ -29,6 +29,9 @@ impl ReadModels {
             });
         }
         let tree = ViewTree::new(units, query)?;
+        // One generation for every sum of the report, even if a rebuild is
+        // promoted meanwhile.
+        let generation = self.live(crate::projector::DOSSIERS).await?.generation;
         let members = tree.members();
         let unit_ids: Vec<String> = members.keys().map(ToString::to_string).collect();
 
@@ -40,7 +43,13 @@ impl ReadModels {
         };
         let mut rows: BTreeMap<GroupKey, Bieu06> = BTreeMap::new();
         for sums in self
-            .counter_sums(CounterTable::UnitDay, &unit_ids, query.from, query.to)
+            .counter_sums(
+                generation,
+                CounterTable::UnitDay,
+                &unit_ids,
+                query.from,
+                query.to,
+            )
             .await?
         {
             let Some(group) = unit_id(&sums.unit).and_then(|unit| members.get(&unit)) else {
@@ -60,7 +69,13 @@ impl ReadModels {
             GroupBy::ChildUnit => {}
             GroupBy::Field | GroupBy::Procedure => {
                 for sums in self
-                    .counter_sums(CounterTable::ProcedureDay, &unit_ids, query.from, query.to)
+                    .counter_sums(
+                        generation,
+                        CounterTable::ProcedureDay,
+                        &unit_ids,
+                        query.from,
+                        query.to,
+                    )
                     .await?
                 {
                     let Some((procedure, field)) = &sums.procedure else {
@@ -81,7 +96,7 @@ impl ReadModels {
                 for (year, month, from, to) in months(query.from, query.to) {
                     let mut counts_of_month = Bieu06::default();
                     for sums in self
-                        .counter_sums(CounterTable::UnitDay, &unit_ids, from, to)
+                        .counter_sums(generation, CounterTable::UnitDay, &unit_ids, from, to)
                         .await?
                     {
                         counts_of_month += counts(&sums);
