@@ -42,6 +42,9 @@ on_both_backends!(
     verify_fails_and_names_the_broken_link_after_tampering,
     an_exported_checkpoint_catches_a_consistent_rewrite,
     a_database_that_is_not_migrated_is_refused_with_what_to_do,
+    projections_status_and_rebuild_say_where_the_read_models_stand,
+    a_projection_stopped_by_a_bad_event_says_where,
+    project_runs_until_interrupted_and_gives_its_lease_up,
 );
 
 const CODE: &str = "000.01.20.H56-241105-0001";
@@ -284,6 +287,136 @@ fn stdout(output: &Output) -> String {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8(output.stderr.clone()).unwrap()
+}
+
+async fn projections_status_and_rebuild_say_where_the_read_models_stand(db: &Db) {
+    let store = db.migrated().await;
+    let head = probes(&store, 3).await;
+
+    let status = db.motcua(&["projections", "status"]);
+    assert!(status.status.success(), "{status:?}");
+    let out = stdout(&status);
+    assert!(
+        out.contains("dossiers generation 1 (live): at position 0, 0 events applied, "),
+        "{out}"
+    );
+    assert!(out.contains("run by nobody"), "{out}");
+
+    let rebuilt = db.motcua(&["projections", "rebuild", "dossiers"]);
+    assert!(rebuilt.status.success(), "{rebuilt:?}");
+    let out = stdout(&rebuilt);
+    assert!(
+        out.starts_with("Rebuilt dossiers as generation 2: 3 events in "),
+        "{out}"
+    );
+    assert!(out.contains("it is now live"), "{out}");
+
+    let out = stdout(&db.motcua(&["projections", "status"]));
+    assert!(
+        out.contains(&format!(
+            "dossiers generation 2 (live): at position {head}, 3 events applied, 0 behind"
+        )),
+        "{out}"
+    );
+    assert!(
+        !out.contains("generation 1"),
+        "the old generation is gone: {out}"
+    );
+
+    let unknown = db.motcua(&["projections", "rebuild", "queues"]);
+    assert!(!unknown.status.success(), "{unknown:?}");
+    assert!(
+        stderr(&unknown).contains("no projection named \"queues\"; there is: dossiers"),
+        "{unknown:?}"
+    );
+}
+
+async fn a_projection_stopped_by_a_bad_event_says_where(db: &Db) {
+    let store = db.migrated().await;
+    // Events of dossiers that the current code cannot read.
+    fill(&store).await;
+    let first = store.read_all(LogCursor::START, 1).await.unwrap()[0]
+        .cursor
+        .position;
+
+    let rebuilt = db.motcua(&["projections", "rebuild", "dossiers"]);
+    assert!(!rebuilt.status.success(), "{rebuilt:?}");
+    let err = stderr(&rebuilt);
+    assert!(
+        err.contains(&format!("projection dossiers stopped at event {first}: ")),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+
+    let out = stdout(&db.motcua(&["projections", "status"]));
+    assert!(
+        out.contains("dossiers generation 1 (live): at position 0"),
+        "{out}"
+    );
+    assert!(out.contains("dossiers generation 2 (building)"), "{out}");
+    assert!(
+        out.contains(&format!("  stopped at event {first}: ")),
+        "{out}"
+    );
+    assert!(
+        out.contains("Dossier/d1 event 1 (Noted v1.0) cannot be read"),
+        "{out}"
+    );
+}
+
+async fn project_runs_until_interrupted_and_gives_its_lease_up(db: &Db) {
+    let store = db.migrated().await;
+    let head = probes(&store, 3).await;
+    let child = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .env_remove("DATABASE_URL")
+        .args(["--database-url", &db.url, "project", "--lease-seconds", "2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = stdout(&db.motcua(&["projections", "status"]));
+        if out.contains(&format!("at position {head}, 3 events applied, 0 behind"))
+            && !out.contains("run by nobody")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the projector never caught up: {out}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let out = stdout(&output);
+    assert!(out.starts_with("Projecting the log of the "), "{out}");
+    assert!(out.ends_with("Stopped.\n"), "{out}");
+    let status = stdout(&db.motcua(&["projections", "status"]));
+    assert!(
+        status.contains("run by nobody"),
+        "the lease was given up: {status}"
+    );
+}
+
+/// `count` events of an aggregate no projection reads (they only move the
+/// checkpoints), visible to readers; the position of the last.
+async fn probes(store: &EventStore, count: i64) -> i64 {
+    let events: Vec<NewEvent> = (1..=count)
+        .map(|sequence| NewEvent {
+            aggregate_type: "Probe".to_owned(),
+            ..event("probe", sequence)
+        })
+        .collect();
+    let appended = store.append(&events, None).await.unwrap();
+    visible(store, usize::try_from(count).unwrap()).await;
+    appended.last().unwrap().cursor.position
 }
 
 // ---------------------------------------------------------------------------

@@ -4,6 +4,8 @@
 
 mod audit;
 mod migrate;
+mod project;
+mod projections;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -39,6 +41,11 @@ pub enum Command {
     /// Checks that the event log was not tampered with, and keeps checkpoints of it.
     #[command(subcommand)]
     Audit(audit::Audit),
+    /// Runs the projections (the read models) as a process of their own.
+    Project(project::Args),
+    /// Shows or rebuilds the projections.
+    #[command(subcommand)]
+    Projections(projections::Projections),
 }
 
 impl Command {
@@ -46,6 +53,8 @@ impl Command {
         match self {
             Command::Migrate => migrate::run(database_url).await,
             Command::Audit(audit) => audit.run(database_url).await,
+            Command::Project(args) => project::run(args, database_url).await,
+            Command::Projections(projections) => projections.run(database_url).await,
         }
     }
 }
@@ -65,6 +74,30 @@ async fn open_migrated(database_url: &str) -> anyhow::Result<EventStore> {
         )
     })?;
     Ok(store)
+}
+
+/// Completes on Ctrl-C or SIGTERM (what Kubernetes sends to stop a pod).
+async fn shutdown_signal() {
+    let interrupted = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminated = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminated = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupted => {}
+        () = terminated => {}
+    }
 }
 
 /// An error and its causes on one line, each said once: store errors

@@ -1,0 +1,36 @@
+//! `motcua project`: runs the projections as a process of their own (the
+//! server runs them in-process by default). With several such processes on
+//! one database, one projects and the others wait to take over.
+
+use std::time::Duration;
+
+use motcua_projections::{Projector, ProjectorConfig, ReadModels};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Events applied per transaction.
+    #[arg(long, default_value_t = ProjectorConfig::default().batch_size)]
+    batch_size: u32,
+    /// Seconds the projector's lease lasts unless renewed: how soon another
+    /// process takes over after this one dies.
+    #[arg(long, default_value_t = ProjectorConfig::default().lease_ttl.as_secs())]
+    lease_seconds: u64,
+}
+
+pub async fn run(args: Args, database_url: &str) -> anyhow::Result<()> {
+    let store = super::open_migrated(database_url).await?;
+    let config = ProjectorConfig {
+        batch_size: args.batch_size.max(1),
+        lease_ttl: Duration::from_secs(args.lease_seconds.max(1)),
+        ..ProjectorConfig::default()
+    };
+    let projector = Projector::new(store.clone(), ReadModels::new(&store), config);
+    println!(
+        "Projecting the log of the {} database as {} (Ctrl-C or SIGTERM stops after the batch in hand).",
+        store.backend(),
+        projector.owner()
+    );
+    projector.run(super::shutdown_signal()).await?;
+    println!("Stopped.");
+    Ok(())
+}
