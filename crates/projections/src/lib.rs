@@ -4,6 +4,7 @@
 //! events into their tables in one transaction that also moves their
 //! checkpoint, so a crash never applies an event twice or skips one.
 
+pub mod dossiers;
 mod error;
 pub mod fold;
 mod projector;
