@@ -300,16 +300,19 @@ impl Projector {
         generation: &ProjectionStatus,
         lease: Option<&str>,
     ) -> Result<LogCursor, ProjectionError> {
+        let batch = self.config.batch_size;
         let mut cursor = generation.cursor;
-        loop {
-            let events = self.store.read_all(cursor, self.config.batch_size).await?;
-            if events.is_empty() {
-                return Ok(cursor);
-            }
-            cursor = self
-                .apply(generation.generation, lease, cursor, &events)
-                .await?;
+        let mut events = self.store.read_all(cursor, batch).await?;
+        // Each batch is applied while the next one is read.
+        while let Some(last) = events.last() {
+            let (applied, next) = tokio::join!(
+                self.apply(generation.generation, lease, cursor, &events),
+                self.store.read_all(last.cursor, batch),
+            );
+            cursor = applied?;
+            events = next?;
         }
+        Ok(cursor)
     }
 
     /// Applies `events`, which follow `from` in the log, to `generation`
