@@ -45,6 +45,7 @@ async fn the_closure_answers_as_the_hierarchy_does(db: &TestStore) {
             compared += found.len();
         }
     }
+    assert!(compared > ids.len(), "some units have others under them");
     assert!(
         closure(units).iter().any(|row| row.depth >= 2),
         "the hierarchy has at least three levels"
