@@ -45,6 +45,7 @@ on_both_backends!(
     projections_status_and_rebuild_say_where_the_read_models_stand,
     a_projection_stopped_by_a_bad_event_says_where,
     project_runs_until_interrupted_and_gives_its_lease_up,
+    serve_migrates_projects_checkpoints_and_shuts_down_in_order,
 );
 
 const CODE: &str = "000.01.20.H56-241105-0001";
@@ -403,6 +404,114 @@ async fn project_runs_until_interrupted_and_gives_its_lease_up(db: &Db) {
         status.contains("run by nobody"),
         "the lease was given up: {status}"
     );
+}
+
+async fn serve_migrates_projects_checkpoints_and_shuts_down_in_order(db: &Db) {
+    // A database nobody migrated: the server does it at start.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .env_remove("DATABASE_URL")
+        .args([
+            "--database-url",
+            &db.url,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--checkpoint-seconds", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    std::io::BufRead::read_line(&mut out, &mut banner).unwrap();
+    assert!(
+        banner.starts_with("motcua is listening on http://127.0.0.1:"),
+        "{banner}"
+    );
+    assert!(banner.contains(&db.location), "{banner}");
+    let address = banner["motcua is listening on http://".len()..]
+        .split_once(' ')
+        .unwrap()
+        .0
+        .to_owned();
+
+    let (status, body) = http_get(&address, "/livez");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("alive"), "{body}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = http_get(&address, "/readyz");
+        if status == 200 {
+            assert!(body.contains(r#""projector":"running""#), "{body}");
+            assert!(body.contains(r#""database":"ok""#), "{body}");
+            break;
+        }
+        assert_eq!(status, 503, "{body}");
+        assert!(Instant::now() < deadline, "never ready: {body}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(http_get(&address, "/nowhere").0, 404);
+
+    // Events written by another process are projected and checkpointed.
+    let store = db.store().await;
+    let head = probes(&store, 3).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = stdout(&db.motcua(&["projections", "status"]));
+        let checkpoint = store.latest_checkpoint().await.unwrap();
+        if status.contains(&format!("at position {head}, 3 events applied, 0 behind"))
+            && !status.contains("run by nobody")
+            && checkpoint.is_some_and(|checkpoint| checkpoint.cursor.position == head)
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not projected and checkpointed: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // SIGTERM: drains, finishes, gives the projector's lease up.
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    let exited = child.wait().unwrap();
+    assert!(exited.success(), "{exited:?}");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert_eq!(rest, "Stopped.\n");
+    let status = stdout(&db.motcua(&["projections", "status"]));
+    assert!(status.contains("run by nobody"), "{status}");
+}
+
+/// A plain HTTP/1.1 GET: (status, body).
+fn http_get(address: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default();
+    (status, body)
 }
 
 /// `count` events of an aggregate no projection reads (they only move the

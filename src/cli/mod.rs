@@ -6,6 +6,7 @@ mod audit;
 mod migrate;
 mod project;
 mod projections;
+mod serve;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -41,6 +42,8 @@ pub enum Command {
     /// Checks that the event log was not tampered with, and keeps checkpoints of it.
     #[command(subcommand)]
     Audit(audit::Audit),
+    /// Runs the server: HTTP endpoints, the projector and checkpoints.
+    Serve(serve::Args),
     /// Runs the projections (the read models) as a process of their own.
     Project(project::Args),
     /// Shows or rebuilds the projections.
@@ -53,6 +56,7 @@ impl Command {
         match self {
             Command::Migrate => migrate::run(database_url).await,
             Command::Audit(audit) => audit.run(database_url).await,
+            Command::Serve(args) => serve::run(args, database_url).await,
             Command::Project(args) => project::run(args, database_url).await,
             Command::Projections(projections) => projections.run(database_url).await,
         }
@@ -74,6 +78,19 @@ async fn open_migrated(database_url: &str) -> anyhow::Result<EventStore> {
         )
     })?;
     Ok(store)
+}
+
+/// Logs of the long-running commands: JSON lines on stderr, filtered by
+/// `RUST_LOG` (default `info`).
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A second initialisation (never in the binary) is harmless.
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 /// Completes on Ctrl-C or SIGTERM (what Kubernetes sends to stop a pod).

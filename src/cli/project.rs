@@ -18,6 +18,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, database_url: &str) -> anyhow::Result<()> {
+    super::init_logs();
     let store = super::open_migrated(database_url).await?;
     let config = ProjectorConfig {
         batch_size: args.batch_size.max(1),

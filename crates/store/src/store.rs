@@ -26,6 +26,24 @@ impl EventStore {
         }
     }
 
+    /// Closes the pool at shutdown: connections are closed as they come
+    /// back, waiting at most 5 seconds for those in use (a listener holds one
+    /// for good) so that closing never hangs.
+    pub async fn close(&self) {
+        let closing = async {
+            match self {
+                EventStore::Postgres(store) => store.pool().close().await,
+                EventStore::Sqlite(store) => store.pool().close().await,
+            }
+        };
+        if tokio::time::timeout(std::time::Duration::from_secs(5), closing)
+            .await
+            .is_err()
+        {
+            tracing::warn!("connections still in use after 5 s are dropped unclosed");
+        }
+    }
+
     /// Applies the migrations this build carries.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {

@@ -1,0 +1,84 @@
+//! `/livez` and `/readyz`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use motcua_store::EventStore;
+use serde_json::{Value, json};
+
+/// What readiness depends on besides the database.
+#[derive(Debug)]
+pub struct Health {
+    store: EventStore,
+    shutting_down: AtomicBool,
+    projector_running: AtomicBool,
+}
+
+impl Health {
+    pub fn new(store: EventStore) -> Self {
+        Self {
+            store,
+            shutting_down: AtomicBool::new(false),
+            projector_running: AtomicBool::new(false),
+        }
+    }
+
+    pub fn shutting_down(&self) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+    }
+
+    pub fn projector_running(&self, running: bool) {
+        self.projector_running.store(running, Ordering::SeqCst);
+    }
+
+    /// Every check by name, and whether all passed.
+    async fn readiness(&self) -> (bool, Value) {
+        let accepting = !self.shutting_down.load(Ordering::SeqCst);
+        let projector = self.projector_running.load(Ordering::SeqCst);
+        let database = match self.store.check_migrations().await {
+            Ok(()) => "ok".to_owned(),
+            Err(error) => {
+                // The reason goes to the log; the probe only says which check failed.
+                tracing::warn!(%error, "readiness: database check failed");
+                "unavailable".to_owned()
+            }
+        };
+        let ready = accepting && projector && database == "ok";
+        let checks = json!({
+            "accepting": if accepting { "ok" } else { "shutting down" },
+            "database": database,
+            "projector": if projector { "running" } else { "stopped" },
+        });
+        (ready, checks)
+    }
+}
+
+pub fn routes(health: Arc<Health>) -> Router {
+    Router::new()
+        .route("/livez", get(livez))
+        .route("/readyz", get(readyz))
+        .with_state(health)
+}
+
+async fn livez() -> Json<Value> {
+    Json(json!({ "status": "alive" }))
+}
+
+async fn readyz(State(health): State<Arc<Health>>) -> (StatusCode, Json<Value>) {
+    let (ready, checks) = health.readiness().await;
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = json!({
+        "status": if ready { "ready" } else { "not ready" },
+        "checks": checks,
+    });
+    (status, Json(body))
+}
