@@ -62,15 +62,16 @@ CREATE TABLE dossiers (
     state             TEXT       NOT NULL,
     PRIMARY KEY (generation, aggregate_id)
 );
+-- Few indexes: each one is written on every change of a dossier. A unit's
+-- queue, worklists and officers' loads go through the holder (the tenant
+-- scope); a code or an identity number is looked up exactly; a unit's
+-- dossiers by reception date. Searching names by a word (LIKE '%w%') cannot
+-- use a b-tree anyway.
 -- A unit's queue: open dossiers it holds, by status and due date.
 CREATE INDEX dossiers_queue ON dossiers (generation, holder_unit, status, due_at) WHERE deleted = 0;
 CREATE UNIQUE INDEX dossiers_code ON dossiers (generation, code);
-CREATE INDEX dossiers_applicant ON dossiers (generation, applicant_name COLLATE NOCASE);
 CREATE INDEX dossiers_identity ON dossiers (generation, identity_number);
 CREATE INDEX dossiers_received ON dossiers (generation, receiving_unit, received_at);
-CREATE INDEX dossiers_due ON dossiers (generation, due_at) WHERE finished_at IS NULL AND closed_at IS NULL;
-CREATE INDEX dossiers_finished ON dossiers (generation, finished_at);
-CREATE INDEX dossiers_assignee ON dossiers (generation, assignee, holder_unit) WHERE assignee IS NOT NULL;
 
 -- Every unit that ever held a dossier (each of them sees it).
 CREATE TABLE dossier_holders (

@@ -135,6 +135,7 @@ async fn a_bad_event_stops_the_projection_at_its_position(db: &TestStore) {
     };
     let appended = db.store.append(&[unreadable], None).await.unwrap();
     let position = appended[0].cursor.position;
+    readable(db, appended[0].cursor).await;
 
     let failed = projector(db, 1000).catch_up().await.unwrap_err();
     match &failed {
@@ -327,10 +328,16 @@ async fn generate_more(db: &TestStore) -> LogCursor {
         command_id: None,
     };
     let cursor = db.store.append(&[probe], None).await.unwrap()[0].cursor;
-    // On PostgreSQL a reader sees it once every older transaction has ended.
-    for _ in 0..1000 {
+    readable(db, cursor).await;
+    cursor
+}
+
+/// Waits until readers of the log see `cursor`: on PostgreSQL, once every
+/// older transaction in the cluster has ended (other tests' included).
+async fn readable(db: &TestStore, cursor: LogCursor) {
+    for _ in 0..3000 {
         if db.store.head().await.unwrap() >= cursor {
-            return cursor;
+            return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

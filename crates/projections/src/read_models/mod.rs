@@ -172,14 +172,15 @@ impl ReadModels {
         }
     }
 
-    /// Counter sums for these units: flows over [from, to], carried over
-    /// before `from`, states at the end of `to`; one entry per unit (and
-    /// procedure, for [`CounterTable::ProcedureDay`]) with any counts.
+    /// Counter sums for these units (`None`: every unit), flows over
+    /// [from, to], carried over before `from`, states at the end of `to`; one
+    /// entry per unit (and procedure, for [`CounterTable::ProcedureDay`])
+    /// with any counts.
     pub(crate) async fn counter_sums(
         &self,
         generation: i32,
         table: CounterTable,
-        units: &[String],
+        units: Option<&[String]>,
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<Vec<CounterSums>, ProjectionError> {

@@ -209,20 +209,21 @@ pub(super) async fn counter_sums(
     pool: &SqlitePool,
     generation: i32,
     table: CounterTable,
-    units: &[String],
+    units: Option<&[String]>,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<CounterSums>, ProjectionError> {
-    let units = serde_json::to_string(units).map_err(|error| ProjectionError::Corrupt {
-        row: "unit ids".to_owned(),
-        reason: error.to_string(),
+    let condition = match units {
+        Some(_) => "unit_id IN (SELECT value FROM json_each($1))",
+        None => "(1 OR unit_id IN (SELECT value FROM json_each($1)))",
+    };
+    let units = serde_json::to_string(units.unwrap_or_default()).map_err(|error| {
+        ProjectionError::Corrupt {
+            row: "unit ids".to_owned(),
+            reason: error.to_string(),
+        }
     })?;
-    let sql = counter_sums_sql(
-        table,
-        "$3",
-        "$2",
-        "unit_id IN (SELECT value FROM json_each($1))",
-    );
+    let sql = counter_sums_sql(table, "$3", "$2", condition);
     let rows = sqlx::query(&sql)
         .bind(units)
         .bind(to)

@@ -34,6 +34,8 @@ impl ReadModels {
         let generation = self.live(crate::projector::DOSSIERS).await?.generation;
         let members = tree.members();
         let unit_ids: Vec<String> = members.keys().map(ToString::to_string).collect();
+        // Under the root of the whole tree: no need to name the units.
+        let scope = (members.len() < tree.home.len()).then_some(unit_ids.as_slice());
 
         let mut report = Report {
             unit: tree.root.clone(),
@@ -46,7 +48,7 @@ impl ReadModels {
             .counter_sums(
                 generation,
                 CounterTable::UnitDay,
-                &unit_ids,
+                scope,
                 query.from,
                 query.to,
             )
@@ -72,7 +74,7 @@ impl ReadModels {
                     .counter_sums(
                         generation,
                         CounterTable::ProcedureDay,
-                        &unit_ids,
+                        scope,
                         query.from,
                         query.to,
                     )
@@ -96,7 +98,7 @@ impl ReadModels {
                 for (year, month, from, to) in months(query.from, query.to) {
                     let mut counts_of_month = Bieu06::default();
                     for sums in self
-                        .counter_sums(generation, CounterTable::UnitDay, &unit_ids, from, to)
+                        .counter_sums(generation, CounterTable::UnitDay, scope, from, to)
                         .await?
                     {
                         counts_of_month += counts(&sums);

@@ -69,7 +69,9 @@ use motcua_domain::procedure::{
 };
 use motcua_domain::role::{Action, Principal, Role};
 use motcua_domain::unit::{UnitHierarchy, UnitHierarchyBuilder, UnitId, UnitLevel};
-use motcua_store::{CommandContext, CommandError, CommandPath, CommandPathConfig, EventStore};
+use motcua_store::{
+    CommandContext, CommandError, CommandPath, CommandPathConfig, EventStore, LogCursor,
+};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -211,6 +213,19 @@ pub async fn generate(store: &EventStore, config: HistoryConfig) -> History {
     }
     while let Some(done) = tasks.join_next().await {
         total.merge(done.unwrap());
+    }
+    // On PostgreSQL readers see the events once every older transaction in
+    // the cluster has ended (other tests' included): wait for all of them.
+    for _ in 0..6000 {
+        let readable = store
+            .read_all(LogCursor::START, u32::MAX)
+            .await
+            .unwrap()
+            .len();
+        if readable >= total.events {
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(10)).await;
     }
 
     History {
