@@ -11,6 +11,7 @@
 //! Each system gets a throwaway database of its own, created from the URL
 //! given and dropped at the end.
 
+mod common;
 mod fixture;
 
 use std::collections::HashMap;
@@ -30,11 +31,20 @@ use serde_json::Value;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use sqlx::{Connection, Executor, PgConnection, Row};
 
+use crate::common::{load_average, print_machine, with_database};
 use crate::fixture::{COMMUNE, Fixture, LIFECYCLE};
 
 /// Connections per pool: motcua's PostgreSQL store opens 16, so postgres-es
 /// and the raw ceiling get as many.
 const POOL_SIZE: u32 = 16;
+
+/// The PostgreSQL settings the store benchmark reports.
+const STORE_SETTINGS: &[&str] = &[
+    "server_version",
+    "shared_buffers",
+    "synchronous_commit",
+    "max_connections",
+];
 
 /// Events per `read_all` page.
 const PAGE: u32 = 1_000;
@@ -123,7 +133,7 @@ async fn main() -> Result<()> {
     let mut admin = PgConnection::connect(&args.database_url)
         .await
         .context("connecting to --database-url")?;
-    print_machine(&mut admin).await?;
+    print_machine(&mut admin, STORE_SETTINGS).await?;
 
     let databases = Databases::create(&mut admin, &args.database_url).await?;
     let outcome = run(&args, &databases).await;
@@ -181,81 +191,6 @@ impl Databases {
         }
         Ok(())
     }
-}
-
-/// `postgres://user@host:port/db?query` with another database.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(base, query)| (base, Some(query)));
-    let authority_end = base.find("://").map_or(0, |index| index + 3);
-    let base = match base[authority_end..].find('/') {
-        Some(slash) => &base[..authority_end + slash],
-        None => base,
-    };
-    match query {
-        Some(query) => format!("{base}/{name}?{query}"),
-        None => format!("{base}/{name}"),
-    }
-}
-
-async fn print_machine(admin: &mut PgConnection) -> Result<()> {
-    let cores = std::thread::available_parallelism().map_or(0, usize::from);
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let cpu = cpuinfo
-        .lines()
-        .find_map(|line| line.strip_prefix("model name"))
-        .map_or("unknown CPU", |rest| {
-            rest.trim_start_matches([' ', '\t', ':'])
-        });
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let memory_gib = meminfo
-        .lines()
-        .find_map(|line| line.strip_prefix("MemTotal:"))
-        .and_then(|rest| {
-            rest.trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<f64>()
-                .ok()
-        })
-        .map_or_else(
-            || "unknown memory".to_owned(),
-            |kib| format!("{:.1} GiB RAM", kib / 1024.0 / 1024.0),
-        );
-    let mut settings = Vec::new();
-    for setting in [
-        "server_version",
-        "shared_buffers",
-        "synchronous_commit",
-        "max_connections",
-    ] {
-        let row = admin
-            .fetch_one(format!("SHOW {setting}").as_str())
-            .await
-            .with_context(|| format!("SHOW {setting}"))?;
-        let value: String = row.try_get(0)?;
-        settings.push(format!("{setting}={value}"));
-    }
-    println!(
-        "machine: {cores} cores ({cpu}), {memory_gib}, load average {}",
-        load_average()
-    );
-    println!("postgresql: {}", settings.join(", "));
-    Ok(())
-}
-
-/// The 1, 5 and 15 minute load averages: other work on the machine moves
-/// absolute figures.
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|text| {
-            text.split_whitespace()
-                .take(3)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_else(|_| "unknown".to_owned())
 }
 
 /// Latencies of the measured operations and the wall time they took.
