@@ -132,7 +132,10 @@ async fn a_fresh_database_is_not_migrated() {
         versions.starts_with(&[1, 2]) && versions.contains(&5),
         "{versions:?}"
     );
-    assert!(versions.windows(2).all(|pair| pair[0] < pair[1]), "{versions:?}");
+    assert!(
+        versions.windows(2).all(|pair| pair[0] < pair[1]),
+        "{versions:?}"
+    );
     let error = store.check_migrations().await.unwrap_err();
     let StoreError::NotMigrated { pending, .. } = &error else {
         panic!("{error:?}")
