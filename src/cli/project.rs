@@ -8,9 +8,15 @@ use motcua_projections::{Projector, ProjectorConfig, ReadModels};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Events applied per transaction.
-    #[arg(long, default_value_t = ProjectorConfig::default().batch_size)]
-    batch_size: u32,
+    /// Events read from the log at a time.
+    #[arg(long, default_value_t = ProjectorConfig::default().page_size)]
+    page_size: u32,
+    /// Most events folded in memory and written in one transaction.
+    #[arg(long, default_value_t = ProjectorConfig::default().window_events)]
+    window_events: u32,
+    /// Most dossier fold states kept in memory between writes.
+    #[arg(long, default_value_t = ProjectorConfig::default().cached_dossiers)]
+    cached_dossiers: usize,
     /// Seconds the projector's lease lasts unless renewed: how soon another
     /// process takes over after this one dies.
     #[arg(long, default_value_t = ProjectorConfig::default().lease_ttl.as_secs())]
@@ -21,13 +27,15 @@ pub async fn run(args: Args, database_url: &str) -> anyhow::Result<()> {
     super::init_logs();
     let store = super::open_migrated(database_url).await?;
     let config = ProjectorConfig {
-        batch_size: args.batch_size.max(1),
+        page_size: args.page_size.max(1),
+        window_events: args.window_events.max(1),
+        cached_dossiers: args.cached_dossiers,
         lease_ttl: Duration::from_secs(args.lease_seconds.max(1)),
         ..ProjectorConfig::default()
     };
     let projector = Projector::new(store.clone(), ReadModels::new(&store), config);
     println!(
-        "Projecting the log of the {} database as {} (Ctrl-C or SIGTERM stops after the batch in hand).",
+        "Projecting the log of the {} database as {} (Ctrl-C or SIGTERM stops after writing what it holds).",
         store.backend(),
         projector.owner()
     );

@@ -7,6 +7,14 @@
 //! Biểu 06 counters, changed by the difference between each touched
 //! dossier's contribution before and after the batch.
 //!
+//! **Reading, folding, writing.** A reader task reads the log page by page
+//! and decodes the events while the projector folds the pages before into
+//! a window in memory ([`window`]); the window is written in one
+//! transaction when it is full, when the reader reaches the head of the
+//! log, or (when serving) when it has been open for `window_age`. A dossier
+//! is so read and written once per window, not once per event, and the
+//! fold states stay cached between windows.
+//!
 //! **Generations.** Readers read a projection's live generation. A rebuild
 //! ([`Projector::rebuild`]) fills a new generation from the start of the
 //! log beside it, then promotes it in one update; reads are served from the
@@ -19,30 +27,42 @@
 //! only moves from where a batch began, so even two projectors at once
 //! never apply an event twice.
 
-use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use cqrs_es::Aggregate;
-use cqrs_es::persist::SerializedEvent;
 use motcua_domain::dossier::Dossier;
-use motcua_domain::dossier::event::DossierEvent;
 use motcua_domain::dossier::timeliness::TimelinessPolicy;
-use motcua_store::{EventStore, LogCursor, RecordedEvent, Replayer};
+use motcua_store::{EventStore, LogCursor, LogEntry, Replayer};
+use tokio::sync::mpsc;
 
 use crate::error::ProjectionError;
-use crate::fold::CounterDeltas;
-use crate::read_models::{BatchWrite, DossierRow, GenerationState, ProjectionStatus, ReadModels};
+use crate::read_models::{BatchWrite, GenerationState, ProjectionStatus, ReadModels};
+
+mod window;
+
+use window::{DecodedEvent, Page, StateCache, Window};
 
 /// The dossier projection's name in the `projections` table.
 pub const DOSSIERS: &str = "dossiers";
 
+/// Pages read ahead of the fold, at least: the reader goes on reading up
+/// to a window ahead while the projector writes.
+const PAGES_AHEAD: usize = 4;
+
 #[derive(Debug, Clone, Copy)]
 pub struct ProjectorConfig {
-    /// Events per batch (one transaction each).
-    pub batch_size: u32,
+    /// Events read from the log at a time.
+    pub page_size: u32,
+    /// Events folded in memory before they are written in one transaction.
+    pub window_events: u32,
+    /// While serving, the longest a window stays unwritten as events keep
+    /// coming: how stale the read models may get during a long catch-up.
+    pub window_age: Duration,
+    /// Fold states kept in memory between windows (the least recently
+    /// touched are dropped beyond it); each is a few hundred bytes.
+    pub cached_dossiers: usize,
     /// How finished and open dossiers are judged on time; changing it
     /// means rebuilding the counters.
     pub policy: TimelinessPolicy,
@@ -56,16 +76,16 @@ pub struct ProjectorConfig {
 impl Default for ProjectorConfig {
     fn default() -> Self {
         Self {
-            batch_size: 2000,
+            page_size: 2000,
+            window_events: 100_000,
+            window_age: Duration::from_secs(1),
+            cached_dossiers: 200_000,
             policy: TimelinessPolicy::default(),
             poll_interval: Duration::from_secs(1),
             lease_ttl: Duration::from_secs(5),
         }
     }
 }
-
-/// A dossier event of a batch: (aggregate id, position, event).
-type DecodedEvent<'a> = (&'a str, i64, DossierEvent);
 
 /// A projection's checkpoint against the head of the log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +115,15 @@ pub struct Rebuilt {
     pub generation: i32,
     pub events: i64,
     pub elapsed: Duration,
+}
+
+/// How a pass over the log ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Until {
+    /// At the head of the log as the reader finds it.
+    Head,
+    /// Never: follow the log until shut down, under a lease.
+    Shutdown,
 }
 
 /// Runs the projections of one database.
@@ -149,7 +178,10 @@ impl Projector {
     pub async fn catch_up(&self) -> Result<LogCursor, ProjectionError> {
         loop {
             let live = self.read_models.live(DOSSIERS).await?;
-            match self.catch_up_generation(&live, None).await {
+            match self
+                .project(&live, Until::Head, std::future::pending())
+                .await
+            {
                 // Another projector moved it (or a write of ours, abandoned
                 // in flight, committed after all): go on from where it is.
                 Err(ProjectionError::CheckpointMoved { .. }) => continue,
@@ -161,7 +193,7 @@ impl Projector {
     /// Runs as the active projector until `shutdown` completes: takes the
     /// live generation's lease (waiting while another projector holds it),
     /// tails the log, moves on to a newly promoted generation, and on
-    /// shutdown finishes the batch in hand and gives the lease up.
+    /// shutdown writes the window in hand and gives the lease up.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) -> Result<(), ProjectionError> {
         tokio::pin!(shutdown);
         let ttl = self.config.lease_ttl;
@@ -186,8 +218,10 @@ impl Projector {
                 owner = %self.owner,
                 "running the projection"
             );
-            let tailed = self.tail(&live, shutdown.as_mut()).await;
-            match tailed {
+            match self
+                .project(&live, Until::Shutdown, shutdown.as_mut())
+                .await
+            {
                 Err(ProjectionError::CheckpointMoved { .. }) => {
                     // Our generation was retired by a rebuild, or our lease
                     // went to another projector: start over from the table.
@@ -197,43 +231,9 @@ impl Projector {
                     self.read_models
                         .release_lease(DOSSIERS, live.generation, &self.owner)
                         .await?;
-                    return other;
+                    return other.map(|_| ());
                 }
             }
-        }
-    }
-
-    /// Tails the log into `generation` under our lease until `shutdown`.
-    async fn tail(
-        &self,
-        generation: &ProjectionStatus,
-        mut shutdown: Pin<&mut impl Future<Output = ()>>,
-    ) -> Result<(), ProjectionError> {
-        let ttl = self.config.lease_ttl;
-        let mut cursor = generation.cursor;
-        let mut tail = self
-            .store
-            .tail(cursor, self.config.batch_size, self.config.poll_interval);
-        loop {
-            // `Tail::next` changes nothing until it returns events, so it
-            // may be dropped for a lease renewal or a shutdown.
-            let events = tokio::select! {
-                () = &mut shutdown => return Ok(()),
-                events = tail.next() => events?,
-                () = tokio::time::sleep(ttl / 3) => {
-                    let renewed = self
-                        .read_models
-                        .take_lease(DOSSIERS, generation.generation, &self.owner, ttl)
-                        .await?;
-                    if !renewed {
-                        return Err(ProjectionError::CheckpointMoved { projection: DOSSIERS });
-                    }
-                    continue;
-                }
-            };
-            cursor = self
-                .apply(generation.generation, Some(&self.owner), cursor, &events)
-                .await?;
         }
     }
 
@@ -248,7 +248,8 @@ impl Projector {
             generation = building.generation,
             "rebuilding"
         );
-        self.catch_up_generation(&building, None).await?;
+        self.project(&building, Until::Head, std::future::pending())
+            .await?;
         let built = self
             .read_models
             .statuses()
@@ -295,44 +296,76 @@ impl Projector {
             .collect())
     }
 
-    async fn catch_up_generation(
+    /// Projects the log into `generation` from its checkpoint, `until` the
+    /// head or the shutdown (then under the lease), and returns the
+    /// checkpoint reached.
+    async fn project(
         &self,
         generation: &ProjectionStatus,
-        lease: Option<&str>,
+        until: Until,
+        shutdown: impl Future<Output = ()>,
     ) -> Result<LogCursor, ProjectionError> {
-        let batch = self.config.batch_size;
-        let mut cursor = generation.cursor;
-        let mut events = self.store.read_all(cursor, batch).await?;
-        // Each batch is applied while the next one is read.
-        while let Some(last) = events.last() {
-            let (applied, next) = tokio::join!(
-                self.apply(generation.generation, lease, cursor, &events),
-                self.store.read_all(last.cursor, batch),
-            );
-            cursor = applied?;
-            events = next?;
-        }
-        Ok(cursor)
-    }
-
-    /// Applies `events`, which follow `from` in the log, to `generation`
-    /// and moves its checkpoint to the last of them.
-    async fn apply(
-        &self,
-        generation: i32,
-        lease_owner: Option<&str>,
-        from: LogCursor,
-        events: &[RecordedEvent],
-    ) -> Result<LogCursor, ProjectionError> {
-        let Some(last) = events.last() else {
-            return Ok(from);
+        tokio::pin!(shutdown);
+        let config = &self.config;
+        let lease = match until {
+            Until::Head => None,
+            Until::Shutdown => Some(self.owner.as_str()),
         };
-        let decoded = match self.decode(events) {
-            Ok(decoded) => decoded,
-            Err((position, reason)) => {
-                tracing::error!(projection = DOSSIERS, generation, position, %reason, "projection stopped");
+        let mut pages = self.read_pages(generation.cursor, until);
+        let mut window = Window::new(generation.cursor);
+        let mut cache = StateCache::new(
+            config.cached_dossiers,
+            generation.cursor == LogCursor::START,
+        );
+        loop {
+            let page = if window.is_empty() {
+                tokio::select! {
+                    () = &mut shutdown => return Ok(window.from),
+                    page = pages.recv() => page,
+                    () = tokio::time::sleep(config.lease_ttl / 3), if lease.is_some() => {
+                        self.renew_lease(generation.generation).await?;
+                        continue;
+                    }
+                }
+            } else {
+                let write_by = match until {
+                    Until::Head => None,
+                    Until::Shutdown => Some(window.opened + config.window_age),
+                };
+                tokio::select! {
+                    biased;
+                    () = &mut shutdown => {
+                        return self.write(generation.generation, lease, &mut window, &mut cache).await;
+                    }
+                    page = pages.recv() => page,
+                    () = sleep_until(write_by), if write_by.is_some() => {
+                        self.write(generation.generation, lease, &mut window, &mut cache).await?;
+                        continue;
+                    }
+                }
+            };
+            let Some(page) = page else {
+                // The reader reached the head (or stopped): write what is left.
+                return self
+                    .write(generation.generation, lease, &mut window, &mut cache)
+                    .await;
+            };
+            let page = page?;
+            let unreadable = page.unreadable.clone();
+            let at_head = page.at_head;
+            let unknown = window.unknown(&page, &cache);
+            let read = self
+                .read_models
+                .dossier_states(generation.generation, &unknown)
+                .await?;
+            window.fold(page, &mut cache, read, config.policy);
+
+            if let Some((position, reason)) = unreadable {
+                self.write(generation.generation, lease, &mut window, &mut cache)
+                    .await?;
+                tracing::error!(projection = DOSSIERS, generation = generation.generation, position, %reason, "projection stopped");
                 self.read_models
-                    .record_failure(DOSSIERS, generation, position, &reason)
+                    .record_failure(DOSSIERS, generation.generation, position, &reason)
                     .await?;
                 return Err(ProjectionError::Failed {
                     projection: DOSSIERS,
@@ -340,80 +373,158 @@ impl Projector {
                     reason,
                 });
             }
-        };
-        let ids: Vec<String> = decoded
-            .iter()
-            .map(|(id, ..)| (*id).to_owned())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let mut states = self.read_models.dossier_states(generation, &ids).await?;
-        let policy = self.config.policy;
-
-        let mut counters = CounterDeltas::default();
-        let mut holders_before: HashMap<&str, usize> = HashMap::new();
-        for id in &ids {
-            let state = states.entry(id.clone()).or_default();
-            counters.add_state(state, policy, -1);
-            holders_before.insert(id.as_str(), state.lifecycle.holders().len());
-        }
-        let mut last_positions: HashMap<&str, i64> = HashMap::new();
-        for (id, position, event) in &decoded {
-            if let Some(state) = states.get_mut(*id) {
-                state.apply(event, policy);
+            let full = window.entries >= i64::from(config.window_events);
+            if full || (at_head && until == Until::Shutdown) {
+                self.write(generation.generation, lease, &mut window, &mut cache)
+                    .await?;
             }
-            last_positions.insert(id, *position);
         }
-        let mut batch = BatchWrite {
+    }
+
+    /// Writes the window (if it holds anything) and moves the checkpoint
+    /// over it in one transaction; returns the checkpoint.
+    async fn write(
+        &self,
+        generation: i32,
+        lease_owner: Option<&str>,
+        window: &mut Window,
+        cache: &mut StateCache,
+    ) -> Result<LogCursor, ProjectionError> {
+        if window.is_empty() {
+            return Ok(window.from);
+        }
+        let (from, to, events) = (window.from, window.to, window.entries);
+        let written = window.take(self.config.policy);
+        let batch = BatchWrite {
             projection: DOSSIERS,
             generation,
             lease_owner,
             lease_ttl: self.config.lease_ttl,
-            dossiers: Vec::with_capacity(ids.len()),
-            holders: Vec::new(),
-            counters: CounterDeltas::default(),
+            dossiers: written.dossiers,
+            holders: written.holders,
+            counters: written.counters,
             from,
-            to: last.cursor,
-            events: i64::try_from(events.len()).unwrap_or(i64::MAX),
+            to,
+            events,
         };
-        for id in &ids {
-            let Some(state) = states.remove(id) else {
-                continue;
-            };
-            counters.add_state(&state, policy, 1);
-            let known = holders_before.get(id.as_str()).copied().unwrap_or(0);
-            for unit in state.lifecycle.holders().iter().skip(known) {
-                batch.holders.push((unit.to_string(), id.clone()));
-            }
-            batch.dossiers.push(DossierRow {
-                aggregate_id: id.clone(),
-                last_position: last_positions.get(id.as_str()).copied().unwrap_or_default(),
-                state,
-            });
-        }
-        counters.prune();
-        batch.counters = counters;
         self.read_models.write(&batch).await?;
-        Ok(last.cursor)
+        cache.keep(batch.dossiers);
+        Ok(to)
     }
 
-    /// The batch's dossier events; other aggregates' events are passed
-    /// over. An event that cannot be read stops the batch: (its position, why).
-    fn decode<'a>(
-        &self,
-        events: &'a [RecordedEvent],
-    ) -> Result<Vec<DecodedEvent<'a>>, (i64, String)> {
-        events
-            .iter()
-            .filter(|recorded| recorded.event.aggregate_type == Dossier::TYPE)
-            .map(|recorded| {
-                let position = recorded.cursor.position;
-                let serialized: SerializedEvent = recorded.event.clone().into();
-                self.replayer
-                    .decode(serialized, position)
-                    .map(|event| (recorded.event.aggregate_id.as_str(), position, event))
-                    .map_err(|error| (position, error.to_string()))
+    async fn renew_lease(&self, generation: i32) -> Result<(), ProjectionError> {
+        let renewed = self
+            .read_models
+            .take_lease(DOSSIERS, generation, &self.owner, self.config.lease_ttl)
+            .await?;
+        if renewed {
+            Ok(())
+        } else {
+            Err(ProjectionError::CheckpointMoved {
+                projection: DOSSIERS,
             })
-            .collect()
+        }
     }
+
+    /// Starts a task that reads the log after `after` and decodes it, a few
+    /// pages ahead of the fold; it ends at the head (or follows the log,
+    /// `until` the shutdown), after an unreadable event, or when the
+    /// receiver is dropped.
+    fn read_pages(&self, after: LogCursor, until: Until) -> Pages {
+        let window_pages = self.config.window_events / self.config.page_size.max(1);
+        let (pages, received) = mpsc::channel(PAGES_AHEAD.max(window_pages as usize));
+        let store = self.store.clone();
+        let replayer = self.replayer.clone();
+        let (page_size, poll_interval) = (self.config.page_size, self.config.poll_interval);
+        let task = tokio::spawn(async move {
+            let mut tail = store.tail(after, page_size, poll_interval);
+            let mut cursor = after;
+            loop {
+                let entries = match until {
+                    Until::Head => store.read_log(cursor, page_size).await,
+                    Until::Shutdown => tail.next().await,
+                };
+                let entries = match entries {
+                    Ok(entries) if entries.is_empty() => return,
+                    Ok(entries) => entries,
+                    Err(error) => {
+                        let _ = pages.send(Err(error.into())).await;
+                        return;
+                    }
+                };
+                let at_head = entries.len() < page_size as usize;
+                let page = decode(&replayer, cursor, entries, at_head);
+                cursor = page.to;
+                let stop = page.unreadable.is_some();
+                // A dropped receiver means the projector stopped: so do we.
+                if pages.send(Ok(page)).await.is_err() || stop {
+                    return;
+                }
+            }
+        });
+        Pages { received, task }
+    }
+}
+
+/// The pages of a reader task; dropping them stops the task, which may be
+/// waiting for events that will never be wanted.
+struct Pages {
+    received: mpsc::Receiver<Result<Page, ProjectionError>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Pages {
+    /// The next page; `None` once the reader has stopped.
+    async fn recv(&mut self) -> Option<Result<Page, ProjectionError>> {
+        self.received.recv().await
+    }
+}
+
+impl Drop for Pages {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Sleeps until `deadline`, forever without one.
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Decodes a page of the log that follows `from`; other aggregates' events
+/// are passed over, and an event that cannot be read ends the page.
+fn decode(
+    replayer: &Replayer<Dossier>,
+    from: LogCursor,
+    entries: Vec<LogEntry>,
+    at_head: bool,
+) -> Page {
+    let mut page = Page {
+        events: Vec::with_capacity(entries.len()),
+        to: from,
+        entries: 0,
+        at_head,
+        unreadable: None,
+    };
+    for entry in entries {
+        if entry.aggregate_type == Dossier::TYPE {
+            match replayer.decode_entry(&entry) {
+                Ok(event) => page.events.push(DecodedEvent {
+                    aggregate_id: entry.aggregate_id,
+                    position: entry.cursor.position,
+                    event,
+                }),
+                Err(error) => {
+                    page.unreadable = Some((entry.cursor.position, error.to_string()));
+                    return page;
+                }
+            }
+        }
+        page.to = entry.cursor;
+        page.entries += 1;
+    }
+    page
 }

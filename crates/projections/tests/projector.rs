@@ -44,12 +44,17 @@ async fn generate(db: &TestStore, dossiers: usize) -> history::History {
     history
 }
 
-fn projector(db: &TestStore, batch_size: u32) -> Projector {
+/// A projector reading `page_size` events at a time, writing every three
+/// pages, and caching few dossiers, so that the tests go through many
+/// windows and read evicted states back.
+fn projector(db: &TestStore, page_size: u32) -> Projector {
     Projector::new(
         db.store.clone(),
         ReadModels::new(&db.store),
         ProjectorConfig {
-            batch_size,
+            page_size,
+            window_events: page_size * 3,
+            cached_dossiers: 40,
             ..ProjectorConfig::default()
         },
     )

@@ -6,10 +6,10 @@
 //!    into a fresh database, printing the throughput.
 //! 2. Builds the projections from the whole log, then rebuilds them
 //!    (`Projector::rebuild`, a fresh generation beside the live one) at
-//!    several batch sizes: events/s, min / median / max. Where the time goes
-//!    is measured apart: reading the log, decoding events, folding them,
-//!    (de)serialising fold states, and the CPU of this process and of
-//!    PostgreSQL during a rebuild.
+//!    several window sizes: events/s, min / median / max, the CPU of this
+//!    process and of PostgreSQL, and this process's peak memory. Where the
+//!    time goes is measured apart: reading the log, decoding events,
+//!    folding them, serialising fold states.
 //! 3. The whole-province Biểu 06 for the period, grouped by child unit, by
 //!    field and by month: p50 / p95 / max.
 //! 4. A unit's queue page (50 open dossiers, soonest due first) for random
@@ -30,7 +30,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clap::Parser;
-use cqrs_es::persist::SerializedEvent;
 use motcua_domain::dossier::Dossier;
 use motcua_domain::dossier::timeliness::TimelinessPolicy;
 use motcua_domain::unit::UnitId;
@@ -80,10 +79,13 @@ struct Args {
     /// Commands in flight while the history is written.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
-    /// Projector batch sizes to rebuild with (events per transaction).
-    #[arg(long, value_delimiter = ',', default_values_t = [2000, 500, 5000])]
-    batch_sizes: Vec<u32>,
-    /// Rebuilds per batch size (0: none, only the first build).
+    /// Projector windows to rebuild with (events per transaction).
+    #[arg(long, value_delimiter = ',', default_values_t = [100_000, 20_000, 400_000])]
+    window_sizes: Vec<u32>,
+    /// Events per page read from the log.
+    #[arg(long, default_value_t = ProjectorConfig::default().page_size)]
+    page_size: u32,
+    /// Rebuilds per window size (0: none, only the first build).
     #[arg(long, default_value_t = 2)]
     repetitions: usize,
     /// Skip the breakdown of a rebuild's time (a pass over the whole log).
@@ -110,8 +112,8 @@ async fn main() -> Result<()> {
     if args.dossiers == 0 || args.months == 0 || args.concurrency == 0 {
         bail!("--dossiers, --months and --concurrency must be positive");
     }
-    if args.batch_sizes.is_empty() || args.batch_sizes.contains(&0) {
-        bail!("--batch-sizes must be positive");
+    if args.window_sizes.is_empty() || args.window_sizes.contains(&0) || args.page_size == 0 {
+        bail!("--window-sizes and --page-size must be positive");
     }
     let mut admin = PgConnection::connect(&args.database_url)
         .await
@@ -185,10 +187,14 @@ async fn run(args: &Args, url: &str, fresh: bool) -> Result<()> {
     let read_models = ReadModels::new(&store);
     read_models.store_units(province.hierarchy()).await?;
 
-    let default_batch = ProjectorConfig::default().batch_size;
     rebuilds(args, &store, &read_models, events).await?;
     if !args.skip_breakdown {
-        where_time_goes(&store, default_batch).await?;
+        where_time_goes(
+            &store,
+            args.page_size,
+            ProjectorConfig::default().window_events,
+        )
+        .await?;
     }
 
     let last_day = until.pred_opt().context("the period has a last day")?;
@@ -396,26 +402,58 @@ impl CpuMeter {
     }
 }
 
-/// The first build of the projections, then rebuilds at each batch size.
+/// This process's peak resident memory in MiB since the last reset.
+fn peak_memory_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|value| {
+                    value
+                        .trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                })
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+/// Starts measuring the peak memory afresh (Linux: "5" to clear_refs).
+fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The first build of the projections, then rebuilds at each window size.
 async fn rebuilds(
     args: &Args,
     store: &EventStore,
     read_models: &ReadModels,
     events: i64,
 ) -> Result<()> {
+    let config = |window_events| ProjectorConfig {
+        page_size: args.page_size,
+        window_events,
+        ..ProjectorConfig::default()
+    };
     println!(
-        "\n2. Projections from the whole log ({events} events): the first build (catch_up of \
-         the live generation, batch {}), then Projector::rebuild (a new generation beside the \
-         live one, promoted, the old one dropped) {} times per batch size",
-        ProjectorConfig::default().batch_size,
+        "\n2. Projections from the whole log ({events} events, pages of {}): the first build \
+         (catch_up of the live generation, window {}), then Projector::rebuild (a new \
+         generation beside the live one, promoted, the old one dropped) {} times per window size",
+        args.page_size,
+        ProjectorConfig::default().window_events,
         args.repetitions
     );
     let projector = Projector::new(
         store.clone(),
         read_models.clone(),
-        ProjectorConfig::default(),
+        config(ProjectorConfig::default().window_events),
     );
     let before = read_models.live(motcua_projections::DOSSIERS).await?;
+    reset_peak_memory();
     let meter = CpuMeter::start();
     let started = Instant::now();
     projector.catch_up().await?;
@@ -425,38 +463,37 @@ async fn rebuilds(
     let applied = live.events_applied - before.events_applied;
     println!(
         "   first build: {applied} events in {:.1} s: {:.0} events/s; CPU {own_cpu:.1} s here, \
-         {postgres_cpu:.1} s PostgreSQL",
+         {postgres_cpu:.1} s PostgreSQL; peak memory {:.0} MiB",
         first.as_secs_f64(),
-        applied as f64 / first.as_secs_f64().max(1e-9)
+        applied as f64 / first.as_secs_f64().max(1e-9),
+        peak_memory_mib()
     );
 
     if args.repetitions == 0 {
         return Ok(());
     }
     println!(
-        "\n| batch size | rebuilds | events | min s | median s | max s | events/s (median) | \
-         with the old generation's drop, s (median) | CPU s: bench / PostgreSQL (median) |"
+        "\n| window (events) | rebuilds | events | min s | median s | max s | events/s (median) | \
+         with the old generation's drop, s (median) | CPU s: bench / PostgreSQL (median) | \
+         peak memory MiB (max) |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for &batch_size in &args.batch_sizes {
-        let projector = Projector::new(
-            store.clone(),
-            read_models.clone(),
-            ProjectorConfig {
-                batch_size,
-                ..ProjectorConfig::default()
-            },
-        );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for &window in &args.window_sizes {
+        let projector = Projector::new(store.clone(), read_models.clone(), config(window));
         let mut runs = Vec::new();
+        let mut peak: f64 = 0.0;
         for _ in 0..args.repetitions {
+            reset_peak_memory();
             let meter = CpuMeter::start();
             let started = Instant::now();
             let rebuilt = projector.rebuild().await?;
             let with_drop = started.elapsed();
             let (own_cpu, postgres_cpu) = meter.stop();
+            let memory = peak_memory_mib();
+            peak = peak.max(memory);
             println!(
-                "   batch {batch_size}: {} events in {:.1} s ({:.0} events/s), {:.1} s with \
-                 the drop; CPU {:.1} s here, {:.1} s PostgreSQL",
+                "   window {window}: {} events in {:.1} s ({:.0} events/s), {:.1} s with \
+                 the drop; CPU {:.1} s here, {:.1} s PostgreSQL; peak memory {memory:.0} MiB",
                 rebuilt.events,
                 rebuilt.elapsed.as_secs_f64(),
                 rebuilt.events as f64 / rebuilt.elapsed.as_secs_f64().max(1e-9),
@@ -479,7 +516,7 @@ async fn rebuilds(
             continue;
         };
         println!(
-            "| {batch_size} | {} | {} | {:.1} | {:.1} | {:.1} | {:.0} | {:.1} | {:.0} / {:.0} |",
+            "| {window} | {} | {} | {:.1} | {:.1} | {:.1} | {:.0} | {:.1} | {:.0} / {:.0} | {peak:.0} |",
             runs.len(),
             mid.2,
             min.0.as_secs_f64(),
@@ -494,11 +531,11 @@ async fn rebuilds(
     Ok(())
 }
 
-/// The parts of a rebuild measured one by one, in this process: reading the
-/// log page by page, decoding the events, folding them into dossier states
-/// and counter deltas batch by batch as the projector does, and the JSON
-/// of the states each batch reads back and writes.
-async fn where_time_goes(store: &EventStore, batch: u32) -> Result<()> {
+/// The parts of a rebuild measured one by one, in this process, as the
+/// projector does them: reading the log page by page, decoding the events,
+/// folding them into dossier states and counter deltas window by window,
+/// and the JSON of the states each window writes.
+async fn where_time_goes(store: &EventStore, page_size: u32, window_events: u32) -> Result<()> {
     let replayer: Replayer<Dossier> = Replayer::new(store.clone(), Vec::new());
     let policy = TimelinessPolicy::default();
     let (mut read, mut decode, mut fold, mut json) = (
@@ -507,87 +544,85 @@ async fn where_time_goes(store: &EventStore, batch: u32) -> Result<()> {
         Duration::ZERO,
         Duration::ZERO,
     );
-    let (mut events, mut batches, mut touched, mut revisited) = (0usize, 0usize, 0usize, 0usize);
+    let (mut events, mut windows, mut written) = (0usize, 0usize, 0usize);
     let mut states: HashMap<String, DossierState> = HashMap::new();
+    let mut window: BTreeSet<String> = BTreeSet::new();
+    let mut window_events_seen = 0usize;
+    let mut counters = CounterDeltas::default();
     let mut cursor = LogCursor::START;
     loop {
         let started = Instant::now();
-        let page = store.read_all(cursor, batch).await?;
+        let page = store.read_log(cursor, page_size).await?;
         read += started.elapsed();
-        let Some(last) = page.last() else { break };
-        cursor = last.cursor;
+        let last = page.last().map(|entry| entry.cursor);
         events += page.len();
-        batches += 1;
+        window_events_seen += page.len();
 
         let started = Instant::now();
         let mut decoded = Vec::with_capacity(page.len());
-        for recorded in &page {
-            let serialized: SerializedEvent = recorded.event.clone().into();
-            decoded.push((
-                recorded.event.aggregate_id.as_str(),
-                replayer.decode(serialized, recorded.cursor.position)?,
-            ));
+        for entry in &page {
+            decoded.push((entry.aggregate_id.as_str(), replayer.decode_entry(entry)?));
         }
         decode += started.elapsed();
 
-        let ids: BTreeSet<&str> = decoded.iter().map(|(id, _)| *id).collect();
-        touched += ids.len();
-        // The states the projector would read back from its rows: parse them.
         let started = Instant::now();
-        for id in &ids {
-            if let Some(state) = states.get(*id) {
-                revisited += 1;
-                let text = serde_json::to_string(state)?;
-                std::hint::black_box(serde_json::from_str::<DossierState>(&text)?);
-            }
-        }
-        json += started.elapsed();
-
-        let started = Instant::now();
-        let mut counters = CounterDeltas::default();
-        for id in &ids {
-            let state = states.entry((*id).to_owned()).or_default();
-            counters.add_state(state, policy, -1);
-        }
         for (id, event) in &decoded {
+            if !window.contains(*id) {
+                window.insert((*id).to_owned());
+                let state = states.entry((*id).to_owned()).or_default();
+                counters.add_state(state, policy, -1);
+            }
             if let Some(state) = states.get_mut(*id) {
                 state.apply(event, policy);
             }
         }
-        for id in &ids {
-            if let Some(state) = states.get(*id) {
-                counters.add_state(state, policy, 1);
-            }
-        }
-        counters.prune();
-        std::hint::black_box(&counters);
         fold += started.elapsed();
 
-        // The states the projector writes: serialise them.
-        let started = Instant::now();
-        for id in &ids {
-            if let Some(state) = states.get(*id) {
-                std::hint::black_box(serde_json::to_string(state)?);
+        let end = last.is_none();
+        if end || window_events_seen >= window_events as usize {
+            let started = Instant::now();
+            for id in &window {
+                if let Some(state) = states.get(id) {
+                    counters.add_state(state, policy, 1);
+                }
             }
+            counters.prune();
+            std::hint::black_box(&counters);
+            counters = CounterDeltas::default();
+            fold += started.elapsed();
+
+            let started = Instant::now();
+            for id in &window {
+                if let Some(state) = states.get(id) {
+                    std::hint::black_box(serde_json::to_string(state)?);
+                }
+            }
+            json += started.elapsed();
+            written += window.len();
+            windows += 1;
+            window.clear();
+            window_events_seen = 0;
         }
-        json += started.elapsed();
+        match last {
+            Some(last) => cursor = last,
+            None => break,
+        }
     }
     let rate = |time: Duration| events as f64 / time.as_secs_f64().max(1e-9);
     println!(
-        "\n   Where a rebuild's time goes (batch {batch}, each part measured alone in this \
-         process; the projector reads the next batch while it applies one): {events} events \
-         in {batches} batches touch {:.0} dossiers each on average, {:.0}% of them already \
-         seen in an earlier batch (their state is read back)",
-        touched as f64 / batches.max(1) as f64,
-        100.0 * revisited as f64 / touched.max(1) as f64
+        "\n   Where a rebuild's time goes (pages of {page_size}, windows of {window_events} \
+         events, each part measured alone in this process; the projector reads and decodes \
+         ahead in another task while it folds and writes): {events} events in {windows} \
+         windows write {written} dossier rows, {:.2} per event",
+        written as f64 / events.max(1) as f64
     );
     println!("\n| part | seconds | events/s alone |");
     println!("|---|---:|---:|");
     for (part, time) in [
-        ("read the log (read_all pages)", read),
-        ("decode events (JSON → DossierEvent)", decode),
+        ("read the log (read_log pages)", read),
+        ("decode events (JSON text → DossierEvent)", decode),
         ("fold states and counter deltas", fold),
-        ("state JSON: parse those read back, write all touched", json),
+        ("state JSON of the rows written", json),
     ] {
         println!("| {part} | {:.1} | {:.0} |", time.as_secs_f64(), rate(time));
     }

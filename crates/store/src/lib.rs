@@ -35,8 +35,8 @@ pub use connect::{CONNECT_TIMEOUT, database_location};
 pub use error::StoreError;
 pub use migrations::{MigrationInfo, MigrationStatus};
 pub use record::{
-    CommandKey, CommandOutcome, CommandRecord, Commit, LogCursor, NewEvent, RecordedEvent,
-    SnapshotUpdate,
+    CommandKey, CommandOutcome, CommandRecord, Commit, LogCursor, LogEntry, NewEvent,
+    RecordedEvent, SnapshotUpdate,
 };
 pub use replay::{AsOf, Loaded, Replayer};
 pub use store::EventStore;

@@ -29,6 +29,21 @@ pub struct RecordedEvent {
     pub hash: [u8; 32],
 }
 
+/// An event as projections read the whole log: its place, its stream and
+/// its payload as the stored JSON text, for the reader to decode straight
+/// into its own type. No metadata, hash or intermediate JSON tree: the
+/// cheap way through millions of events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    pub cursor: LogCursor,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: String,
+}
+
 /// A place in the global log. The log is ordered by (transaction, position):
 /// on PostgreSQL `transaction` is the inserting transaction's id, so events
 /// are read in commit order; on SQLite (one writer) it is always 0.

@@ -9,7 +9,7 @@ use cqrs_es::Aggregate;
 use cqrs_es::persist::{EventUpcaster, SerializedEvent};
 
 use crate::error::StoreError;
-use crate::record::{LogCursor, RecordedEvent};
+use crate::record::{LogCursor, LogEntry, RecordedEvent};
 use crate::store::EventStore;
 
 /// An aggregate as loaded: its state after `sequence` events.
@@ -154,14 +154,63 @@ impl<A: Aggregate> Replayer<A> {
         });
         serde_json::from_value(event.payload).map_err(|error| StoreError::Corrupt {
             position,
-            reason: format!(
-                "{}/{} event {} ({} v{}) cannot be read: {error}",
-                event.aggregate_type,
-                event.aggregate_id,
+            reason: unreadable(
+                &event.aggregate_type,
+                &event.aggregate_id,
                 event.sequence,
-                event.event_type,
-                event.event_version
+                &event.event_type,
+                &event.event_version,
+                &error,
             ),
         })
     }
+
+    /// [`Replayer::decode`] for an entry of the log: the payload text is
+    /// decoded straight into the event unless an upcaster wants it.
+    pub fn decode_entry(&self, entry: &LogEntry) -> Result<A::Event, StoreError> {
+        let position = entry.cursor.position;
+        let corrupt = |error: serde_json::Error| StoreError::Corrupt {
+            position,
+            reason: unreadable(
+                &entry.aggregate_type,
+                &entry.aggregate_id,
+                entry.sequence,
+                &entry.event_type,
+                &entry.event_version,
+                &error,
+            ),
+        };
+        let upcast = self
+            .upcasters
+            .iter()
+            .any(|upcaster| upcaster.can_upcast(&entry.event_type, &entry.event_version));
+        if !upcast {
+            return serde_json::from_str(&entry.payload).map_err(corrupt);
+        }
+        let payload = serde_json::from_str(&entry.payload).map_err(corrupt)?;
+        let serialized = SerializedEvent {
+            aggregate_id: entry.aggregate_id.clone(),
+            sequence: usize::try_from(entry.sequence).unwrap_or_default(),
+            aggregate_type: entry.aggregate_type.clone(),
+            event_type: entry.event_type.clone(),
+            event_version: entry.event_version.clone(),
+            payload,
+            // The log entry carries no metadata; upcasters read payloads.
+            metadata: serde_json::Value::Null,
+        };
+        self.decode(serialized, position)
+    }
+}
+
+fn unreadable(
+    aggregate_type: &str,
+    aggregate_id: &str,
+    sequence: impl std::fmt::Display,
+    event_type: &str,
+    event_version: &str,
+    error: &serde_json::Error,
+) -> String {
+    format!(
+        "{aggregate_type}/{aggregate_id} event {sequence} ({event_type} v{event_version}) cannot be read: {error}"
+    )
 }

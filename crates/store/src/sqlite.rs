@@ -22,8 +22,8 @@ use crate::error::StoreError;
 use crate::hash;
 use crate::postgres::to_hash;
 use crate::record::{
-    CommandKey, CommandOutcome, CommandRecord, Commit, LogCursor, NewEvent, RecordedEvent,
-    SnapshotUpdate,
+    CommandKey, CommandOutcome, CommandRecord, Commit, LogCursor, LogEntry, NewEvent,
+    RecordedEvent, SnapshotUpdate,
 };
 
 const BACKEND: &str = "SQLite";
@@ -144,6 +144,23 @@ impl Sqlite {
         .await
         .map_err(StoreError::database("read the global log"))?;
         rows.iter().map(recorded_event).collect()
+    }
+
+    pub(crate) async fn read_log(
+        &self,
+        after: LogCursor,
+        limit: u32,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, payload, \
+             position FROM events WHERE position > ?1 ORDER BY position LIMIT ?2",
+        )
+        .bind(after.position)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::database("read the global log"))?;
+        rows.iter().map(log_entry).collect()
     }
 
     pub(crate) async fn stream_version(
@@ -394,6 +411,33 @@ async fn previous_hash(
 /// RFC 3339 in UTC with microseconds: sorts as text, reads back exactly.
 fn format_time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn log_entry(row: &SqliteRow) -> Result<LogEntry, StoreError> {
+    let position: i64 = row
+        .try_get("position")
+        .map_err(StoreError::database("read an event"))?;
+    let text = |column: &str| -> Result<String, StoreError> {
+        row.try_get(column)
+            .map_err(|error: sqlx::Error| StoreError::Corrupt {
+                position,
+                reason: format!("{column}: {error}"),
+            })
+    };
+    Ok(LogEntry {
+        cursor: LogCursor {
+            transaction: 0,
+            position,
+        },
+        aggregate_type: text("aggregate_type")?,
+        aggregate_id: text("aggregate_id")?,
+        sequence: row
+            .try_get("sequence")
+            .map_err(StoreError::database("read an event"))?,
+        event_type: text("event_type")?,
+        event_version: text("event_version")?,
+        payload: text("payload")?,
+    })
 }
 
 fn recorded_event(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {

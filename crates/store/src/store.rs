@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
 use crate::postgres::Postgres;
-use crate::record::{CommandRecord, Commit, LogCursor, NewEvent, RecordedEvent, SnapshotUpdate};
+use crate::record::{
+    CommandRecord, Commit, LogCursor, LogEntry, NewEvent, RecordedEvent, SnapshotUpdate,
+};
 use crate::sqlite::Sqlite;
 
 /// The event log on PostgreSQL or SQLite, chosen by the database URL.
@@ -167,6 +169,20 @@ impl EventStore {
         match self {
             EventStore::Postgres(store) => store.read_all(after, limit).await,
             EventStore::Sqlite(store) => store.read_all(after, limit).await,
+        }
+    }
+
+    /// Like [`EventStore::read_all`] (the same events, in the same order,
+    /// never one left out), but each as a [`LogEntry`]: what a projection
+    /// needs, with the payload left as text.
+    pub async fn read_log(
+        &self,
+        after: LogCursor,
+        limit: u32,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        match self {
+            EventStore::Postgres(store) => store.read_log(after, limit).await,
+            EventStore::Sqlite(store) => store.read_log(after, limit).await,
         }
     }
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::error::StoreError;
-use crate::record::{LogCursor, RecordedEvent};
+use crate::record::{LogCursor, LogEntry};
 use crate::store::EventStore;
 
 /// First retry after a wake-up that found nothing yet, and the longest
@@ -53,7 +53,7 @@ impl EventStore {
 
 impl Tail {
     /// The next events after the cursor, waiting until there are some.
-    pub async fn next(&mut self) -> Result<Vec<RecordedEvent>, StoreError> {
+    pub async fn next(&mut self) -> Result<Vec<LogEntry>, StoreError> {
         // Set once woken: an event was committed that we have not read yet.
         let mut pending_retry: Option<Duration> = None;
         loop {
@@ -61,7 +61,7 @@ impl Tail {
             let appended = self.appended.notified();
             tokio::pin!(appended);
             appended.as_mut().enable();
-            let events = self.store.read_all(self.after, self.batch).await?;
+            let events = self.store.read_log(self.after, self.batch).await?;
             if let Some(last) = events.last() {
                 self.after = last.cursor;
                 return Ok(events);

@@ -248,6 +248,27 @@ async fn the_global_log_pages_in_order_without_repeats(store: &EventStore) {
     }
     assert_eq!(paged, everything);
     assert!(store.read_all(after, 4).await.unwrap().is_empty());
+
+    // `read_log` pages the same events, each as its light entry.
+    let mut entries = Vec::new();
+    let mut after = LogCursor::START;
+    loop {
+        let page = store.read_log(after, 4).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.cursor;
+        entries.extend(page);
+    }
+    assert_eq!(entries.len(), everything.len());
+    for (entry, recorded) in entries.iter().zip(&everything) {
+        assert_eq!(entry.cursor, recorded.cursor);
+        assert_eq!(entry.aggregate_type, recorded.event.aggregate_type);
+        assert_eq!(entry.aggregate_id, recorded.event.aggregate_id);
+        assert_eq!(entry.sequence, recorded.event.sequence);
+        assert_eq!(entry.event_type, recorded.event.event_type);
+        assert_eq!(entry.event_version, recorded.event.event_version);
+        let payload: serde_json::Value = serde_json::from_str(&entry.payload).unwrap();
+        assert_eq!(payload, recorded.event.payload);
+    }
 }
 
 /// 16 writers append while a reader tails the log from its last cursor: the

@@ -47,7 +47,7 @@ async fn a_lost_notification_only_delays_the_reader_until_its_poll(store: &Event
         .unwrap()
         .unwrap();
     assert_eq!(events.len(), 1);
-    assert_eq!(events[0].event.aggregate_id, "silent");
+    assert_eq!(events[0].aggregate_id, "silent");
 }
 
 async fn a_tail_delivers_every_event_once_in_log_order(store: &EventStore) {

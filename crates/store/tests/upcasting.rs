@@ -9,8 +9,8 @@ mod common;
 use cqrs_es::persist::{EventUpcaster, PersistedEventStore, SemanticVersionEventUpcaster};
 use cqrs_es::{Aggregate, DomainEvent, EventStore as _};
 use motcua_store::{
-    AsOf, CommandContext, CommandError, CommandPath, CommandPathConfig, EventStore, NewEvent,
-    StoreError,
+    AsOf, CommandContext, CommandError, CommandPath, CommandPathConfig, EventStore, LogCursor,
+    NewEvent, Replayer, StoreError,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -19,6 +19,7 @@ on_both_backends!(
     a_v1_event_loads_as_the_current_version,
     the_command_path_continues_a_stream_begun_by_an_older_version,
     an_old_event_without_an_upcaster_is_a_clear_error,
+    log_entries_decode_straight_or_through_the_upcasters,
 );
 
 /// A case file counting documents. Version 1 of `DocumentsAdded` said
@@ -191,4 +192,56 @@ async fn an_old_event_without_an_upcaster_is_a_clear_error(store: &EventStore) {
         reason.contains("CaseFile/c-3 event 1 (DocumentsAdded v1.0)"),
         "{reason}"
     );
+}
+
+/// The projections' read path: `read_log` entries decoded by
+/// `Replayer::decode_entry`, the current version straight from the text, an
+/// old one through the upcasters, and one without an upcaster as an error
+/// naming the event.
+async fn log_entries_decode_straight_or_through_the_upcasters(store: &EventStore) {
+    store.append(&[v1_event("c-4", 1, 3)], None).await.unwrap();
+    path(store, upcasters())
+        .execute("c-4", 2, &context())
+        .await
+        .unwrap();
+    let entries = store.read_log(LogCursor::START, 10).await.unwrap();
+    assert_eq!(
+        entries
+            .iter()
+            .map(|entry| entry.event_version.as_str())
+            .collect::<Vec<_>>(),
+        ["1.0", "2.0"]
+    );
+
+    let replayer: Replayer<CaseFile> = Replayer::new(store.clone(), upcasters());
+    let decoded: Vec<CaseFileEvent> = entries
+        .iter()
+        .map(|entry| replayer.decode_entry(entry).unwrap())
+        .collect();
+    assert_eq!(
+        decoded,
+        [
+            CaseFileEvent::DocumentsAdded {
+                documents: 3,
+                source: "desk (v1)".to_owned()
+            },
+            CaseFileEvent::DocumentsAdded {
+                documents: 2,
+                source: "desk".to_owned()
+            },
+        ]
+    );
+
+    let without_upcasters: Replayer<CaseFile> = Replayer::new(store.clone(), vec![]);
+    let StoreError::Corrupt { position, reason } =
+        without_upcasters.decode_entry(&entries[0]).unwrap_err()
+    else {
+        panic!("expected a corrupt event");
+    };
+    assert_eq!(position, entries[0].cursor.position);
+    assert!(
+        reason.contains("CaseFile/c-4 event 1 (DocumentsAdded v1.0)"),
+        "{reason}"
+    );
+    assert!(without_upcasters.decode_entry(&entries[1]).is_ok());
 }

@@ -145,6 +145,9 @@ impl ReadModels {
         generation: i32,
         ids: &[String],
     ) -> Result<HashMap<String, DossierState>, ProjectionError> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
         let rows = match self {
             ReadModels::Postgres(pool) => postgres::dossier_states(pool, generation, ids).await?,
             ReadModels::Sqlite(pool) => sqlite::dossier_states(pool, generation, ids).await?,

@@ -10,7 +10,7 @@ use sqlx::{PgPool, Row};
 
 use super::{
     BatchWrite, COUNTER_COLUMNS, CounterSums, CounterTable, DOSSIER_COLUMNS, DossierColumns,
-    carried_over_expression, is_state_column,
+    DossierRow, carried_over_expression, is_state_column,
 };
 use crate::error::ProjectionError;
 use crate::fold::Column;
@@ -171,95 +171,8 @@ pub(super) async fn write(pool: &PgPool, batch: &BatchWrite<'_>) -> Result<(), P
         });
     }
 
-    if !batch.dossiers.is_empty() {
-        let rows = batch
-            .dossiers
-            .iter()
-            .map(|row| DossierColumns::of(&row.state))
-            .collect::<Result<Vec<_>, _>>()?;
-        let ids: Vec<&str> = batch
-            .dossiers
-            .iter()
-            .map(|row| row.aggregate_id.as_str())
-            .collect();
-        let positions: Vec<i64> = batch.dossiers.iter().map(|row| row.last_position).collect();
-        sqlx::query(&UPSERT_DOSSIERS)
-            .bind(ids)
-            .bind(positions)
-            .bind(rows.iter().map(|row| row.code.clone()).collect::<Vec<_>>())
-            .bind(
-                rows.iter()
-                    .map(|row| row.procedure_code.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                rows.iter()
-                    .map(|row| row.procedure_version)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(rows.iter().map(|row| row.field.clone()).collect::<Vec<_>>())
-            .bind(
-                rows.iter()
-                    .map(|row| row.applicant_name.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                rows.iter()
-                    .map(|row| row.identity_number.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                rows.iter()
-                    .map(|row| row.receiving_unit.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                rows.iter()
-                    .map(|row| row.holder_unit.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(rows.iter().map(|row| row.status).collect::<Vec<_>>())
-            .bind(rows.iter().map(|row| row.step.clone()).collect::<Vec<_>>())
-            .bind(
-                rows.iter()
-                    .map(|row| row.department.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                rows.iter()
-                    .map(|row| row.assignee.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(rows.iter().map(|row| row.channel).collect::<Vec<_>>())
-            .bind(rows.iter().map(|row| row.submitted_at).collect::<Vec<_>>())
-            .bind(rows.iter().map(|row| row.received_at).collect::<Vec<_>>())
-            .bind(rows.iter().map(|row| row.due_at).collect::<Vec<_>>())
-            .bind(
-                rows.iter()
-                    .map(|row| row.appointment_at)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(rows.iter().map(|row| row.step_due_at).collect::<Vec<_>>())
-            .bind(rows.iter().map(|row| row.finished_at).collect::<Vec<_>>())
-            .bind(rows.iter().map(|row| row.closed_at).collect::<Vec<_>>())
-            .bind(rows.iter().map(|row| row.timeliness).collect::<Vec<_>>())
-            .bind(rows.iter().map(|row| row.payment_state).collect::<Vec<_>>())
-            .bind(
-                rows.iter()
-                    .map(|row| row.completion_requested)
-                    .collect::<Vec<_>>(),
-            )
-            .bind(rows.iter().map(|row| row.deleted).collect::<Vec<_>>())
-            .bind(rows.iter().map(|row| row.last_event_at).collect::<Vec<_>>())
-            .bind(
-                rows.iter()
-                    .map(|row| row.state.as_str())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(batch.generation)
-            .execute(&mut *tx)
-            .await
-            .map_err(ProjectionError::database("writing dossier rows"))?;
+    for dossiers in batch.dossiers.chunks(DOSSIER_ROWS_PER_STATEMENT) {
+        upsert_dossiers(&mut tx, batch.generation, dossiers).await?;
     }
 
     if !batch.holders.is_empty() {
@@ -340,6 +253,104 @@ pub(super) async fn write(pool: &PgPool, batch: &BatchWrite<'_>) -> Result<(), P
     tx.commit()
         .await
         .map_err(ProjectionError::database("committing a projection batch"))
+}
+
+/// Rows per `dossiers` upsert: its arrays stay within `work_mem`, where one
+/// statement for a whole window spills them to disk.
+const DOSSIER_ROWS_PER_STATEMENT: usize = 2000;
+
+async fn upsert_dossiers(
+    tx: &mut sqlx::PgConnection,
+    generation: i32,
+    dossiers: &[DossierRow],
+) -> Result<(), ProjectionError> {
+    let rows = dossiers
+        .iter()
+        .map(|row| DossierColumns::of(&row.state))
+        .collect::<Result<Vec<_>, _>>()?;
+    let ids: Vec<&str> = dossiers
+        .iter()
+        .map(|row| row.aggregate_id.as_str())
+        .collect();
+    let positions: Vec<i64> = dossiers.iter().map(|row| row.last_position).collect();
+    sqlx::query(&UPSERT_DOSSIERS)
+        .bind(ids)
+        .bind(positions)
+        .bind(rows.iter().map(|row| row.code.clone()).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|row| row.procedure_code.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|row| row.procedure_version)
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|row| row.field.clone()).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|row| row.applicant_name.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|row| row.identity_number.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|row| row.receiving_unit.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|row| row.holder_unit.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|row| row.status).collect::<Vec<_>>())
+        .bind(rows.iter().map(|row| row.step.clone()).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|row| row.department.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|row| row.assignee.clone())
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|row| row.channel).collect::<Vec<_>>())
+        .bind(rows.iter().map(|row| row.submitted_at).collect::<Vec<_>>())
+        .bind(rows.iter().map(|row| row.received_at).collect::<Vec<_>>())
+        .bind(rows.iter().map(|row| row.due_at).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|row| row.appointment_at)
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|row| row.step_due_at).collect::<Vec<_>>())
+        .bind(rows.iter().map(|row| row.finished_at).collect::<Vec<_>>())
+        .bind(rows.iter().map(|row| row.closed_at).collect::<Vec<_>>())
+        .bind(rows.iter().map(|row| row.timeliness).collect::<Vec<_>>())
+        .bind(rows.iter().map(|row| row.payment_state).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|row| row.completion_requested)
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|row| row.deleted).collect::<Vec<_>>())
+        .bind(rows.iter().map(|row| row.last_event_at).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|row| row.state.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(generation)
+        .execute(tx)
+        .await
+        .map_err(ProjectionError::database("writing dossier rows"))?;
+    Ok(())
 }
 
 fn cursor_transaction(cursor: LogCursor) -> i64 {

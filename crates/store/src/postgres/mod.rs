@@ -22,8 +22,8 @@ use self::append::Appender;
 use crate::error::StoreError;
 use crate::hash;
 use crate::record::{
-    CommandKey, CommandOutcome, CommandRecord, Commit, LogCursor, NewEvent, RecordedEvent,
-    SnapshotUpdate,
+    CommandKey, CommandOutcome, CommandRecord, Commit, LogCursor, LogEntry, NewEvent,
+    RecordedEvent, SnapshotUpdate,
 };
 
 const BACKEND: &str = "PostgreSQL";
@@ -142,6 +142,28 @@ impl Postgres {
         .await
         .map_err(StoreError::database("read the global log"))?;
         rows.iter().map(recorded_event).collect()
+    }
+
+    pub(crate) async fn read_log(
+        &self,
+        after: LogCursor,
+        limit: u32,
+    ) -> Result<Vec<LogEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, \
+             payload::text AS payload, position, transaction_id::text AS transaction_text \
+             FROM events \
+             WHERE (transaction_id, position) > ($1::text::xid8, $2) \
+               AND transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+             ORDER BY transaction_id, position LIMIT $3",
+        )
+        .bind(after.transaction.to_string())
+        .bind(after.position)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(StoreError::database("read the global log"))?;
+        rows.iter().map(log_entry).collect()
     }
 
     pub(crate) async fn stream_version(
@@ -338,6 +360,28 @@ fn recorded_event(row: &PgRow) -> Result<RecordedEvent, StoreError> {
         },
         recorded_at: row.try_get("recorded_at").map_err(corrupt)?,
         hash: to_hash(row.try_get("hash").map_err(corrupt)?, position)?,
+    })
+}
+
+fn log_entry(row: &PgRow) -> Result<LogEntry, StoreError> {
+    let position: i64 = row
+        .try_get("position")
+        .map_err(StoreError::database("read an event"))?;
+    let corrupt = |source: sqlx::Error| StoreError::Corrupt {
+        position,
+        reason: source.to_string(),
+    };
+    Ok(LogEntry {
+        cursor: LogCursor {
+            transaction: parse_transaction(row, position)?,
+            position,
+        },
+        aggregate_type: row.try_get("aggregate_type").map_err(corrupt)?,
+        aggregate_id: row.try_get("aggregate_id").map_err(corrupt)?,
+        sequence: row.try_get("sequence").map_err(corrupt)?,
+        event_type: row.try_get("event_type").map_err(corrupt)?,
+        event_version: row.try_get("event_version").map_err(corrupt)?,
+        payload: row.try_get("payload").map_err(corrupt)?,
     })
 }
 
