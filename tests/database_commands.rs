@@ -46,6 +46,7 @@ on_both_backends!(
     a_projection_stopped_by_a_bad_event_says_where,
     project_runs_until_interrupted_and_gives_its_lease_up,
     serve_migrates_projects_checkpoints_and_shuts_down_in_order,
+    the_graphql_api_serves_each_viewer_their_units_only,
 );
 
 const CODE: &str = "000.01.20.H56-241105-0001";
@@ -488,18 +489,263 @@ async fn serve_migrates_projects_checkpoints_and_shuts_down_in_order(db: &Db) {
     assert!(status.contains("run by nobody"), "{status}");
 }
 
+/// A running `motcua serve` and what it prints.
+type Server = (
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStdout>,
+);
+
+/// Starts `motcua serve` on port 0 with a development key in the scratch
+/// folder; (the server, its address).
+fn start_server(db: &Db) -> (Server, String) {
+    let key = db.scratch("dev.key");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .env_remove("DATABASE_URL")
+        .args([
+            "--database-url",
+            &db.url,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--dev-key-file", key.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    std::io::BufRead::read_line(&mut out, &mut banner).unwrap();
+    assert!(banner.contains("/graphql"), "{banner}");
+    assert!(banner.contains("motcua token --unit"), "{banner}");
+    let address = banner["motcua is listening on http://".len()..]
+        .split_once(' ')
+        .unwrap()
+        .0
+        .to_owned();
+    ((child, out), address)
+}
+
+/// A development token from `motcua token`.
+fn token(db: &Db, unit: &str, role: &str) -> String {
+    let key = db.scratch("dev.key");
+    let signed = motcua(
+        &db.url,
+        &[
+            "token",
+            "--unit",
+            unit,
+            "--role",
+            role,
+            "--dev-key-file",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(signed.status.success(), "{signed:?}");
+    stdout(&signed).trim().to_owned()
+}
+
+/// A GraphQL request over POST: (status, JSON body).
+fn graphql(address: &str, token: Option<&str>, query: &str) -> (u16, Value) {
+    let body = json!({ "query": query }).to_string();
+    let authorization = token
+        .map(|token| format!("Authorization: Bearer {token}\r\n"))
+        .unwrap_or_default();
+    let (status, text) = http(
+        address,
+        &format!(
+            "POST /graphql HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nAccept: application/graphql-response+json\r\n\
+             {authorization}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+fn error_code(response: &Value) -> &str {
+    response["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+}
+
+async fn the_graphql_api_serves_each_viewer_their_units_only(db: &Db) {
+    let store = db.migrated().await;
+    let province = motcua_seed::Province::generate(motcua_seed::DEMO_SEED).unwrap();
+    let from = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+    let config = motcua_seed::HistoryConfig::new(motcua_seed::DEMO_SEED, 80, from, 1);
+    let summary = motcua_seed::generate(&store, &province, config, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(summary.rejections, 0);
+    let ((mut child, mut out), address) = start_server(db);
+
+    // The province's supervisor sees every dossier, once projected, with
+    // identity numbers masked.
+    let supervisor = token(db, "000.00.00.H56", "supervisor");
+    let everything = "{ dossiers(first: 100, order: NEWEST_FIRST) { edges { node { code holderUnit identityNumber } } pageInfo { hasNextPage } } }";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let all = loop {
+        let (status, response) = graphql(&address, Some(&supervisor), everything);
+        assert_eq!(status, 200, "{response}");
+        let edges = response["data"]["dossiers"]["edges"]
+            .as_array()
+            .unwrap()
+            .clone();
+        if edges.len() == 80 {
+            break edges;
+        }
+        assert!(Instant::now() < deadline, "not projected: {response}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(all.iter().all(|edge| {
+        edge["node"]["identityNumber"]
+            .as_str()
+            .is_none_or(|number| number.starts_with("****"))
+    }));
+
+    // A unit holding dossiers, and a dossier held outside its subtree.
+    let holder = all
+        .iter()
+        .filter_map(|edge| edge["node"]["holderUnit"].as_str())
+        .find(|unit| *unit != "000.00.00.H56")
+        .unwrap()
+        .to_owned();
+    let officer = token(db, &holder, "reception_officer");
+    let (_, me) = graphql(
+        &address,
+        Some(&officer),
+        "{ me { unit visibleUnits seesPersonalData } }",
+    );
+    let visible: Vec<&str> = me["data"]["me"]["visibleUnits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(me["data"]["me"]["unit"], holder.as_str());
+    assert_eq!(me["data"]["me"]["seesPersonalData"], true);
+    let (_, mine) = graphql(&address, Some(&officer), everything);
+    let mine = mine["data"]["dossiers"]["edges"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(!mine.is_empty());
+    assert!(mine.iter().all(|edge| {
+        visible.contains(&edge["node"]["holderUnit"].as_str().unwrap_or_default())
+    }));
+    let expected = all
+        .iter()
+        .filter(|edge| visible.contains(&edge["node"]["holderUnit"].as_str().unwrap_or_default()))
+        .count();
+    assert_eq!(mine.len(), expected, "exactly the dossiers of its units");
+    let elsewhere = all
+        .iter()
+        .find(|edge| {
+            !visible.contains(&edge["node"]["holderUnit"].as_str().unwrap_or_default())
+                && edge["node"]["code"].is_string()
+        })
+        .unwrap();
+    let (elsewhere_code, elsewhere_unit) = (
+        elsewhere["node"]["code"].as_str().unwrap(),
+        elsewhere["node"]["holderUnit"].as_str().unwrap(),
+    );
+    let (_, guessed) = graphql(
+        &address,
+        Some(&officer),
+        &format!("{{ dossier(code: \"{elsewhere_code}\") {{ code }} }}"),
+    );
+    assert_eq!(guessed["data"]["dossier"], Value::Null, "{guessed}");
+    let (_, filtered) = graphql(
+        &address,
+        Some(&officer),
+        &format!(
+            "{{ dossiers(filter: {{ unit: \"{elsewhere_unit}\" }}) {{ edges {{ cursor }} }} }}"
+        ),
+    );
+    assert_eq!(error_code(&filtered), "FORBIDDEN", "{filtered}");
+    let (_, report) = graphql(
+        &address,
+        Some(&officer),
+        &format!(
+            "{{ report(unit: \"{elsewhere_unit}\", from: \"2025-01-01\", to: \"2025-01-31\") {{ unit }} }}"
+        ),
+    );
+    assert_eq!(error_code(&report), "FORBIDDEN", "{report}");
+
+    // Its own report balances.
+    let (_, report) = graphql(
+        &address,
+        Some(&officer),
+        "{ report(from: \"2025-01-01\", to: \"2025-01-31\") { unit total { receivedTotal balances } } }",
+    );
+    assert_eq!(
+        report["data"]["report"]["unit"],
+        holder.as_str(),
+        "{report}"
+    );
+    assert_eq!(
+        report["data"]["report"]["total"]["balances"], true,
+        "{report}"
+    );
+
+    // Every error class the API has so far, each with its code.
+    let (status, anonymous) = graphql(&address, None, "{ me { unit } }");
+    assert_eq!(
+        (status, error_code(&anonymous)),
+        (200, "UNAUTHENTICATED"),
+        "{anonymous}"
+    );
+    let (status, forged) = graphql(&address, Some("not.a.token"), "{ me { unit } }");
+    assert_eq!(
+        (status, error_code(&forged)),
+        (401, "UNAUTHENTICATED"),
+        "{forged}"
+    );
+    let (_, too_many) = graphql(
+        &address,
+        Some(&officer),
+        "{ dossiers(first: 101) { edges { cursor } } }",
+    );
+    assert_eq!(error_code(&too_many), "BAD_USER_INPUT", "{too_many}");
+    assert_eq!(too_many["errors"][0]["extensions"]["field"], "first");
+    let (status, broken) = graphql(&address, Some(&officer), "{ dossiers(");
+    assert_eq!(status, 400, "{broken}");
+    let (status, _) = http(
+        &address,
+        &format!(
+            "GET /graphql?query=mutation%7Bx%7D HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        ),
+    );
+    assert_eq!(status, 405);
+
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    assert!(child.wait().unwrap().success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert_eq!(rest, "Stopped.\n");
+}
+
 /// A plain HTTP/1.1 GET: (status, body).
 fn http_get(address: &str, path: &str) -> (u16, String) {
+    http(
+        address,
+        &format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"),
+    )
+}
+
+/// Sends a raw HTTP/1.1 request: (status, body).
+fn http(address: &str, request: &str) -> (u16, String) {
     use std::io::{Read, Write};
     let mut stream = std::net::TcpStream::connect(address).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let status = response

@@ -6,7 +6,9 @@ mod audit;
 mod migrate;
 mod project;
 mod projections;
+mod sdl;
 mod serve;
+mod token;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -49,6 +51,10 @@ pub enum Command {
     /// Shows or rebuilds the projections.
     #[command(subcommand)]
     Projections(projections::Projections),
+    /// Signs a development token for a unit and roles (the server accepts it).
+    Token(token::Args),
+    /// Prints the GraphQL schema (SDL) the server serves.
+    Sdl,
 }
 
 impl Command {
@@ -59,8 +65,21 @@ impl Command {
             Command::Serve(args) => serve::run(args, database_url).await,
             Command::Project(args) => project::run(args, database_url).await,
             Command::Projections(projections) => projections.run(database_url).await,
+            Command::Token(args) => token::run(args),
+            Command::Sdl => {
+                sdl::run();
+                Ok(())
+            }
         }
     }
+}
+
+/// The unit hierarchy the API serves: for now the seed's province (236
+/// units), until units are kept as events of their own.
+fn reference_units() -> anyhow::Result<std::sync::Arc<motcua_domain::unit::UnitHierarchy>> {
+    let province = motcua_seed::Province::generate(motcua_seed::DEMO_SEED)
+        .context("building the seed province")?;
+    Ok(std::sync::Arc::clone(province.hierarchy()))
 }
 
 /// Opens the database; the error says which and where (never the password).

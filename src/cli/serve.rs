@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
-use motcua_server::ServerConfig;
+use motcua_server::{ApiSetup, ServerConfig};
 use motcua_store::database_location;
 use tokio::net::TcpListener;
 
@@ -22,6 +22,8 @@ pub struct Args {
     /// Seconds between Merkle checkpoints of the log (taken only if it moved).
     #[arg(long, env = "MOTCUA_CHECKPOINT_SECONDS", default_value_t = 3600)]
     checkpoint_seconds: u64,
+    #[command(flatten)]
+    development: super::token::DevelopmentKey,
 }
 
 pub async fn run(args: Args, database_url: &str) -> anyhow::Result<()> {
@@ -40,11 +42,19 @@ pub async fn run(args: Args, database_url: &str) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     let address = motcua_server::local_address(&listener)?;
+    let api = ApiSetup {
+        units: super::reference_units()?,
+        tokens: args.development.tokens()?,
+        development: true,
+    };
     println!(
-        "motcua is listening on http://{address} (liveness /livez, readiness /readyz), on the {} database at {location}.",
-        store.backend()
+        "motcua is listening on http://{address} (GraphQL API http://{address}/graphql, \
+         liveness /livez, readiness /readyz), on the {} database at {location}. \
+         Get a development token with: motcua token --unit 000.00.00.H56 --role supervisor{}",
+        store.backend(),
+        args.development.flag_if_not_default()
     );
-    motcua_server::serve(store, listener, config, super::shutdown_signal()).await?;
+    motcua_server::serve(store, listener, config, api, super::shutdown_signal()).await?;
     println!("Stopped.");
     Ok(())
 }

@@ -516,18 +516,18 @@ fn minutes(data: &Data) -> TimeDelta {
 /// A deadline after `at`, or (spoilt in `slot`) at or before it.
 fn deadline_after(data: &Data, at: DateTime<Utc>, slot: u8) -> DateTime<Utc> {
     if spoilt(data, slot) {
-        at - minutes(data) * i32::from(data.pick % 2 == 0)
+        at - minutes(data) * i32::from(data.pick.is_multiple_of(2))
     } else {
         at + minutes(data)
     }
 }
 
 fn optional_deadline(data: &Data, at: DateTime<Utc>, slot: u8) -> Option<DateTime<Utc>> {
-    (data.pick % 3 != 0 || spoilt(data, slot)).then(|| deadline_after(data, at, slot))
+    (!data.pick.is_multiple_of(3) || spoilt(data, slot)).then(|| deadline_after(data, at, slot))
 }
 
 fn optional_text(data: &Data, slot: u8) -> Option<String> {
-    (data.pick % 2 == 0 || spoilt(data, slot)).then(|| text(data, slot))
+    (data.pick.is_multiple_of(2) || spoilt(data, slot)).then(|| text(data, slot))
 }
 
 fn body(action: Action, data: &Data, dossier: &Dossier, at: DateTime<Utc>) -> CommandBody {
@@ -622,7 +622,7 @@ fn body(action: Action, data: &Data, dossier: &Dossier, at: DateTime<Utc>) -> Co
             };
             CommandBody::ConfirmPayment {
                 // Payments are rare: spoil their amount more often than other data.
-                amount_vnd: if spoilt(data, 0) || data.pick % 5 == 0 {
+                amount_vnd: if spoilt(data, 0) || data.pick.is_multiple_of(5) {
                     due.wrapping_add(1)
                 } else {
                     due
@@ -711,7 +711,7 @@ fn body(action: Action, data: &Data, dossier: &Dossier, at: DateTime<Utc>) -> Co
             let appointment = deadlines.map_or(at, |deadlines| deadlines.appointment_at);
             CommandBody::IssueApology {
                 new_appointment: if spoilt(data, 0) {
-                    appointment - minutes(data) * i32::from(data.pick % 2 == 0)
+                    appointment - minutes(data) * i32::from(data.pick.is_multiple_of(2))
                 } else {
                     appointment + minutes(data)
                 },
@@ -730,9 +730,9 @@ fn body(action: Action, data: &Data, dossier: &Dossier, at: DateTime<Utc>) -> Co
             });
             CommandBody::CorrectDueDate {
                 due_at: match data.flaw {
-                    Some(0) => from - minutes(data) * i32::from(data.pick % 2 == 0),
+                    Some(0) => from - minutes(data) * i32::from(data.pick.is_multiple_of(2)),
                     Some(1) => due,
-                    _ if data.pick % 2 == 0 => due + minutes(data),
+                    _ if data.pick.is_multiple_of(2) => due + minutes(data),
                     _ => from + minutes(data),
                 },
                 reason: text(data, 2),

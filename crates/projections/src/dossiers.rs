@@ -122,7 +122,25 @@ pub struct OfficerLoad {
 }
 
 /// Sorts "no due date" after every real one.
-const FAR_FUTURE: &str = "9999-12-31T00:00:00Z";
+fn far_future() -> DateTime<Utc> {
+    NaiveDate::from_ymd_opt(9999, 12, 31)
+        .and_then(|day| day.and_hms_opt(0, 0, 0))
+        .map_or(DateTime::<Utc>::MAX_UTC, |time| time.and_utc())
+}
+
+impl PageCursor {
+    /// The keyset of `row` in `order`: pass it as `after` to go on after it.
+    pub fn of(row: &DossierSummary, order: DossierOrder) -> PageCursor {
+        let key = match order {
+            DossierOrder::DueFirst => row.due_at,
+            DossierOrder::NewestFirst => row.submitted_at,
+        };
+        PageCursor {
+            key: key.unwrap_or_else(far_future),
+            aggregate_id: row.aggregate_id.clone(),
+        }
+    }
+}
 
 impl ReadModels {
     /// A page of dossiers matching `filter`, `first` rows at most (1 to
@@ -140,13 +158,7 @@ impl ReadModels {
                 reason: format!("a page holds 1 to {MAX_PAGE} rows, not {first}"),
             });
         }
-        let far_future: DateTime<Utc> =
-            FAR_FUTURE
-                .parse()
-                .map_err(|_| ProjectionError::InvalidQuery {
-                    field: "order",
-                    reason: "no far future".to_owned(),
-                })?;
+        let far_future = far_future();
         let mut query = SelectBuilder::new(self);
         query.scope(filter);
         let key = match order {
@@ -181,13 +193,7 @@ impl ReadModels {
         let mut rows = query.fetch(&sql).await?;
         let next = if rows.len() > first as usize {
             rows.truncate(first as usize);
-            rows.last().map(|last| PageCursor {
-                key: match order {
-                    DossierOrder::DueFirst => last.due_at.unwrap_or(far_future),
-                    DossierOrder::NewestFirst => last.submitted_at.unwrap_or(far_future),
-                },
-                aggregate_id: last.aggregate_id.clone(),
-            })
+            rows.last().map(|last| PageCursor::of(last, order))
         } else {
             None
         };

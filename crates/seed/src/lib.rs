@@ -35,3 +35,6 @@ pub use catalog::{CatalogEntry, Handler};
 pub use error::SeedError;
 pub use history::{HistoryConfig, Mix, Progress, Scale, Summary, generate};
 pub use province::{PROVINCE_CODE, PROVINCE_NAME, Province, SeedUnit, UnitKind, established};
+
+/// The seed of the demonstration province the development server serves.
+pub const DEMO_SEED: u64 = 42;

@@ -3,10 +3,11 @@
 //! shuts down in order — stop taking requests, say "not ready", finish the
 //! projector's batch, close the pool.
 //!
-//! Endpoints today: `/livez` (the process answers) and `/readyz` (it can
-//! serve: not shutting down, database reachable with this build's
-//! migrations, projector running). The GraphQL endpoint joins them (issue 5).
+//! Endpoints: `/graphql` (the API, `motcua-graphql`), `/livez` (the
+//! process answers) and `/readyz` (it can serve: not shutting down,
+//! database reachable with this build's migrations, projector running).
 
+mod auth;
 mod health;
 
 use std::future::Future;
@@ -14,12 +15,26 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use motcua_domain::unit::UnitHierarchy;
+use motcua_graphql::ApiContext;
 use motcua_projections::{ProjectionError, Projector, ProjectorConfig, ReadModels};
 use motcua_store::{EventStore, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+pub use auth::{DevelopmentTokens, TokenError};
 pub use health::Health;
+
+/// What the API serves from besides the database.
+#[derive(Debug, Clone)]
+pub struct ApiSetup {
+    /// The unit hierarchy with its history (tenant scopes, reports).
+    pub units: Arc<UnitHierarchy>,
+    /// Accepts development tokens (`motcua token`).
+    pub tokens: DevelopmentTokens,
+    /// Development mode: schema introspection for everyone.
+    pub development: bool,
+}
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -50,6 +65,8 @@ impl Default for ServerConfig {
 pub enum ServerError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    ReadModels(#[from] ProjectionError),
     #[error("cannot serve HTTP: {0}")]
     Http(#[source] std::io::Error),
 }
@@ -70,9 +87,16 @@ pub async fn serve(
     store: EventStore,
     listener: TcpListener,
     config: ServerConfig,
+    api: ApiSetup,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let health = Arc::new(Health::new(store.clone()));
+    let read_models = ReadModels::new(&store);
+    read_models.store_units(&api.units).await?;
+    let context = ApiContext {
+        read_models,
+        units: api.units,
+    };
     let (stopping, stop) = watch::channel(false);
     // A future per background task, completing when shutdown begins.
     let stopped = || {
@@ -95,7 +119,12 @@ pub async fn serve(
         tokio::spawn(async move { store.keep_checkpointing(every, stopped).await })
     };
 
-    let app = health::routes(Arc::clone(&health));
+    let app = health::routes(Arc::clone(&health)).merge(motcua_graphql::routes(
+        motcua_graphql::schema(context.clone()),
+        context,
+        Arc::new(api.tokens),
+        api.development,
+    ));
     let draining = {
         let health = Arc::clone(&health);
         async move {

@@ -548,10 +548,10 @@ async fn export(store: &EventStore, expected: usize) -> Checkpoint {
 async fn until_checkpoint_at(store: &EventStore, cursor: LogCursor) -> Checkpoint {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
-        if let Some(latest) = store.latest_checkpoint().await.unwrap() {
-            if latest.cursor == cursor {
-                return latest;
-            }
+        if let Some(latest) = store.latest_checkpoint().await.unwrap()
+            && latest.cursor == cursor
+        {
+            return latest;
         }
         assert!(
             tokio::time::Instant::now() < deadline,

@@ -204,6 +204,8 @@ async fn log_entries_decode_straight_or_through_the_upcasters(store: &EventStore
         .execute("c-4", 2, &context())
         .await
         .unwrap();
+    // Both visible to readers (PostgreSQL: older transactions ended).
+    common::read_everything(store, 2).await;
     let entries = store.read_log(LogCursor::START, 10).await.unwrap();
     assert_eq!(
         entries

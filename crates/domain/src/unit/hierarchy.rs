@@ -464,14 +464,14 @@ fn index_histories(
                 valid_to,
             });
         }
-        if let Some(earlier) = previous.filter(|earlier| earlier.id == version.id) {
-            if earlier.valid_to.is_none_or(|to| to > version.valid_from) {
-                return Err(HierarchyError::Overlap {
-                    unit: version.id.clone(),
-                    earlier_from: earlier.valid_from,
-                    later_from: version.valid_from,
-                });
-            }
+        if let Some(earlier) = previous.filter(|earlier| earlier.id == version.id)
+            && earlier.valid_to.is_none_or(|to| to > version.valid_from)
+        {
+            return Err(HierarchyError::Overlap {
+                unit: version.id.clone(),
+                earlier_from: earlier.valid_from,
+                later_from: version.valid_from,
+            });
         }
         history
             .entry(version.id.clone())

@@ -889,7 +889,7 @@ impl<'w> Driver<'w> {
             address: Some("Thôn 3".to_owned()),
             phone: Some(format!("09{:08}", plan.index)),
             email: None,
-            vneid_verified: plan.index % 3 != 0,
+            vneid_verified: !plan.index.is_multiple_of(3),
         };
         let body = CommandBody::Submit {
             submission: Box::new(Submission {
@@ -919,10 +919,10 @@ impl<'w> Driver<'w> {
             return None;
         }
         let step = self.step();
-        if step.is_open_after_acceptance() {
-            if let Some(exceptional) = self.exceptional() {
-                return Some(exceptional);
-            }
+        if step.is_open_after_acceptance()
+            && let Some(exceptional) = self.exceptional()
+        {
+            return Some(exceptional);
         }
         let fees = !self.procedure.fees.is_empty();
         let next = match step {

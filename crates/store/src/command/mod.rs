@@ -216,10 +216,10 @@ where
                 Err(StoreError::Conflict { .. } | StoreError::CommandAlreadyRecorded { .. }) => {
                     self.cache.remove(aggregate_id);
                     // Perhaps a concurrent repeat of this very command won.
-                    if let Some(key) = &key {
-                        if let Some(first) = self.recorded(aggregate_id, key).await? {
-                            return first;
-                        }
+                    if let Some(key) = &key
+                        && let Some(first) = self.recorded(aggregate_id, key).await?
+                    {
+                        return first;
                     }
                 }
                 Err(other) => return Err(other.into()),

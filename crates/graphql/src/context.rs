@@ -1,0 +1,111 @@
+//! What every resolver reads: the shared [`ApiContext`], and the
+//! [`Viewer`] — the principal of this request and the units they see.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use motcua_domain::role::{Principal, Role};
+use motcua_domain::unit::{UnitHierarchy, UnitId};
+use motcua_projections::ReadModels;
+
+use crate::error::{ApiError, ApiResult};
+
+/// Shared by every request.
+#[derive(Clone)]
+pub struct ApiContext {
+    pub read_models: ReadModels,
+    /// The unit hierarchy with its history: tenant scopes and reports.
+    pub units: Arc<UnitHierarchy>,
+}
+
+/// Roles that handle dossiers and so see applicants' personal data.
+const HANDLING_ROLES: [Role; 3] = [
+    Role::ReceptionOfficer,
+    Role::Specialist,
+    Role::DepartmentHead,
+];
+
+/// The principal of a request and what they may see, fixed when the
+/// request starts.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub principal: Principal,
+    /// The units whose dossiers and counts they see: their unit and the
+    /// units under it; for a supervisor, the whole province.
+    pub units: Vec<UnitId>,
+    pub now: DateTime<Utc>,
+}
+
+impl Viewer {
+    /// The viewer of `principal` at `now`. A principal whose unit is not in
+    /// force sees nothing and is refused.
+    pub fn new(principal: Principal, units: &UnitHierarchy, now: DateTime<Utc>) -> ApiResult<Self> {
+        let scope_root = if principal.roles.contains(&Role::Supervisor) {
+            root_of(units, &principal.unit, now)
+        } else {
+            principal.unit.clone()
+        };
+        let visible = units.visible_units(&scope_root, now);
+        if visible.is_empty() {
+            return Err(ApiError::Forbidden(format!(
+                "unit {} is not in force",
+                principal.unit
+            )));
+        }
+        Ok(Viewer {
+            principal,
+            units: visible,
+            now,
+        })
+    }
+
+    pub fn sees(&self, unit: &UnitId) -> bool {
+        self.units.contains(unit)
+    }
+
+    /// Whether applicants' personal data is shown unmasked.
+    pub fn sees_personal_data(&self) -> bool {
+        self.principal.has_any(&HANDLING_ROLES)
+    }
+
+    /// Refuses roles that read no dossier lists (the portal account acts
+    /// for applicants, who see their own dossiers through the portal).
+    pub fn may_list_dossiers(&self) -> ApiResult<()> {
+        let readers: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|role| *role != Role::Portal)
+            .collect();
+        if self.principal.has_any(&readers) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
+                "your roles do not read dossier lists".to_owned(),
+            ))
+        }
+    }
+}
+
+/// The top of the tree `unit` sits in at `at`.
+fn root_of(units: &UnitHierarchy, unit: &UnitId, at: DateTime<Utc>) -> UnitId {
+    let mut current = unit.clone();
+    while let Some(parent) = units
+        .version_at(&current, at)
+        .and_then(|version| version.parent.clone())
+    {
+        current = parent;
+    }
+    current
+}
+
+/// The viewer of this request, or UNAUTHENTICATED.
+pub(crate) fn viewer<'a>(context: &async_graphql::Context<'a>) -> ApiResult<&'a Viewer> {
+    context
+        .data_opt::<Viewer>()
+        .ok_or(ApiError::Unauthenticated)
+}
+
+pub(crate) fn api<'a>(context: &async_graphql::Context<'a>) -> ApiResult<&'a ApiContext> {
+    context
+        .data::<ApiContext>()
+        .map_err(|error| ApiError::Internal(error.message.into()))
+}

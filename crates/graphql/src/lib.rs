@@ -1,0 +1,46 @@
+//! The motcua GraphQL API: the schema, who is asking, what they may see,
+//! and the resolvers over the read models. The only crate that knows
+//! async-graphql; the server crate hands each request its [`Principal`]
+//! (from the bearer token) and executes it here.
+//!
+//! Tenancy is enforced here first: every query is confined to the units
+//! the principal's unit sees in the hierarchy ([`Viewer`]), whatever
+//! filter, code, cursor or report parameter the client sends.
+
+mod context;
+mod error;
+mod http;
+mod query;
+mod scalars;
+mod types;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+
+pub use context::{ApiContext, Viewer};
+pub use error::{ApiError, ErrorCode};
+pub use http::{AuthFailure, Authenticator, RequestId, routes};
+pub use motcua_domain::role::Principal;
+
+/// The schema's type.
+pub type MotcuaSchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+
+/// Limits on what one request may ask: deep or wide queries are refused
+/// before they reach the database.
+pub const MAX_DEPTH: usize = 12;
+pub const MAX_COMPLEXITY: usize = 2_000;
+
+/// Builds the schema over `context`.
+pub fn schema(context: ApiContext) -> MotcuaSchema {
+    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
+        .data(context)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .finish()
+}
+
+/// The schema in SDL, as committed in `graphql/schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
+        .finish()
+        .sdl()
+}

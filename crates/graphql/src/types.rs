@@ -1,0 +1,204 @@
+//! Output types.
+
+use async_graphql::{Enum, SimpleObject};
+use chrono::{DateTime, Utc};
+use motcua_projections::dossiers::DossierSummary;
+use motcua_projections::report::{Bieu06, GroupKey, Report, ReportRow};
+
+use crate::context::Viewer;
+use crate::scalars::mask;
+
+/// A dossier as lists show it. Personal data is masked unless the viewer
+/// handles dossiers.
+#[derive(SimpleObject)]
+pub struct Dossier {
+    pub id: String,
+    /// The dossier code (mã hồ sơ), once accepted.
+    pub code: Option<String>,
+    pub procedure_code: Option<String>,
+    pub procedure_version: Option<i32>,
+    pub field: Option<String>,
+    pub applicant_name: Option<String>,
+    /// Masked (all but the last three digits) for leaders, supervisors and auditors.
+    pub identity_number: Option<String>,
+    pub receiving_unit: Option<String>,
+    pub holder_unit: Option<String>,
+    /// DVCQG status code, 1 to 10.
+    pub status: Option<i32>,
+    pub step: String,
+    pub department: Option<String>,
+    pub assignee: Option<String>,
+    pub channel: Option<Channel>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    pub appointment_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub timeliness: Option<Timeliness>,
+    pub payment_state: String,
+    pub deleted: bool,
+    /// Where in the log this dossier last changed.
+    pub last_position: i64,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    InPerson,
+    Online,
+    Post,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum Timeliness {
+    Early,
+    OnTime,
+    Late,
+}
+
+impl Dossier {
+    pub fn of(summary: DossierSummary, viewer: &Viewer) -> Self {
+        let identity_number = if viewer.sees_personal_data() {
+            summary.identity_number
+        } else {
+            summary.identity_number.as_deref().map(mask)
+        };
+        Dossier {
+            id: summary.aggregate_id,
+            code: summary.code,
+            procedure_code: summary.procedure_code,
+            procedure_version: summary.procedure_version,
+            field: summary.field,
+            applicant_name: summary.applicant_name,
+            identity_number,
+            receiving_unit: summary.receiving_unit,
+            holder_unit: summary.holder_unit,
+            status: summary.status.map(i32::from),
+            step: summary.step,
+            department: summary.department,
+            assignee: summary.assignee,
+            channel: summary.channel.and_then(|code| match code {
+                1 => Some(Channel::InPerson),
+                2 => Some(Channel::Online),
+                3 => Some(Channel::Post),
+                _ => None,
+            }),
+            submitted_at: summary.submitted_at,
+            received_at: summary.received_at,
+            due_at: summary.due_at,
+            appointment_at: summary.appointment_at,
+            finished_at: summary.finished_at,
+            closed_at: summary.closed_at,
+            timeliness: summary.timeliness.as_deref().and_then(|text| match text {
+                "early" => Some(Timeliness::Early),
+                "on_time" => Some(Timeliness::OnTime),
+                "late" => Some(Timeliness::Late),
+                _ => None,
+            }),
+            payment_state: summary.payment_state,
+            deleted: summary.deleted,
+            last_position: summary.last_position,
+        }
+    }
+}
+
+/// One row of Biểu 06 (Circular 01/2020/TT-VPCP): counts of dossiers.
+#[derive(SimpleObject)]
+pub struct Bieu06Counts {
+    pub received_online: i64,
+    pub received_offline: i64,
+    /// Received before the period and still open at its start.
+    pub carried_over: i64,
+    pub received_total: i64,
+    pub resolved_early: i64,
+    pub resolved_on_time: i64,
+    pub resolved_late: i64,
+    pub resolved_total: i64,
+    pub in_progress_within_time: i64,
+    pub in_progress_overdue: i64,
+    pub withdrawn: i64,
+    pub stopped: i64,
+    pub refused: i64,
+    pub awaiting_supplement: i64,
+    pub awaiting_payment: i64,
+    /// received total = resolved + withdrawn + stopped + in progress.
+    pub balances: bool,
+}
+
+impl From<Bieu06> for Bieu06Counts {
+    fn from(counts: Bieu06) -> Self {
+        Bieu06Counts {
+            received_online: counts.received_online,
+            received_offline: counts.received_offline,
+            carried_over: counts.carried_over,
+            received_total: counts.received_total(),
+            resolved_early: counts.resolved_early,
+            resolved_on_time: counts.resolved_on_time,
+            resolved_late: counts.resolved_late,
+            resolved_total: counts.resolved_total(),
+            in_progress_within_time: counts.in_progress_within_time,
+            in_progress_overdue: counts.in_progress_overdue,
+            withdrawn: counts.withdrawn,
+            stopped: counts.stopped,
+            refused: counts.refused,
+            awaiting_supplement: counts.awaiting_supplement,
+            awaiting_payment: counts.awaiting_payment,
+            balances: counts.balances(),
+        }
+    }
+}
+
+/// A row of a grouped report: its key says what it counts.
+#[derive(SimpleObject)]
+pub struct ReportLine {
+    /// The child unit's e-ID, the field's name, the procedure's code, or
+    /// the month as YYYY-MM.
+    pub key: String,
+    pub counts: Bieu06Counts,
+}
+
+#[derive(SimpleObject)]
+pub struct Bieu06Report {
+    /// The unit reported on (its successor today in the CURRENT view).
+    pub unit: String,
+    /// Dossiers accepted by the unit itself.
+    pub unit_alone: Bieu06Counts,
+    /// The unit and everything under it.
+    pub total: Bieu06Counts,
+    pub rows: Vec<ReportLine>,
+}
+
+impl From<Report> for Bieu06Report {
+    fn from(report: Report) -> Self {
+        Bieu06Report {
+            unit: report.unit.to_string(),
+            unit_alone: report.unit_alone.into(),
+            total: report.subtree.into(),
+            rows: report
+                .rows
+                .into_iter()
+                .map(|ReportRow { key, counts }| ReportLine {
+                    key: match key {
+                        GroupKey::Unit(unit) => unit.to_string(),
+                        GroupKey::Field(field) => field,
+                        GroupKey::Procedure(code) => code.as_str().to_owned(),
+                        GroupKey::Month { year, month } => format!("{year:04}-{month:02}"),
+                    },
+                    counts: counts.into(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Who is asking.
+#[derive(SimpleObject)]
+pub struct Me {
+    pub user_id: String,
+    pub unit: String,
+    pub roles: Vec<String>,
+    /// The units whose dossiers and reports they see.
+    pub visible_units: Vec<String>,
+    /// Whether applicants' identity numbers reach them unmasked.
+    pub sees_personal_data: bool,
+}
