@@ -419,6 +419,7 @@ async fn serve_migrates_projects_checkpoints_and_shuts_down_in_order(db: &Db) {
             "127.0.0.1:0",
         ])
         .args(["--checkpoint-seconds", "1"])
+        .args(["--dev-key-file", db.scratch("dev.key").to_str().unwrap()])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
