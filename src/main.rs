@@ -4,22 +4,16 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, Command};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let Some(command) = cli.command else {
-        // Nothing to do without a subcommand: show what there is.
-        return match Cli::command().print_help() {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(error) => {
-                eprintln!("error: {error}");
-                ExitCode::FAILURE
-            }
-        };
+    let command = match cli.command.map_or_else(Command::default_serve, Ok) {
+        Ok(command) => command,
+        Err(error) => error.exit(),
     };
     match command.run(&cli.database_url).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -49,19 +49,6 @@ fn version_prints_the_package_version() {
 }
 
 #[test]
-fn no_arguments_prints_the_help_and_succeeds() {
-    let output = motcua(&[]);
-
-    assert_eq!(output.status.code(), Some(0), "no-argument run: {output:?}");
-    assert_eq!(
-        stdout(&output),
-        stdout(&motcua(&["--help"])),
-        "without arguments motcua should print exactly its --help"
-    );
-    assert_eq!(stderr(&output), "", "no-argument run wrote to stderr");
-}
-
-#[test]
 fn an_unknown_argument_is_a_usage_error() {
     let output = motcua(&["no-such-command"]);
 

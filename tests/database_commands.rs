@@ -490,6 +490,114 @@ async fn serve_migrates_projects_checkpoints_and_shuts_down_in_order(db: &Db) {
     assert!(status.contains("run by nobody"), "{status}");
 }
 
+/// `motcua` alone (what `cargo run` runs) on a fresh SQLite file: seeds the
+/// demonstration province's history, serves it, and tells how to get a
+/// token; a token from `motcua token` then reads the seeded dossiers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn motcua_without_a_command_serves_demonstration_data() {
+    let db = Db::sqlite();
+    let key = db.scratch("dev.key");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .env("DATABASE_URL", &db.url)
+        .env("MOTCUA_LISTEN", "127.0.0.1:0")
+        .env("MOTCUA_DEV_KEY_FILE", &key)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    while !lines
+        .last()
+        .is_some_and(|line: &String| line.starts_with("motcua is listening"))
+    {
+        let mut line = String::new();
+        assert!(
+            std::io::BufRead::read_line(&mut out, &mut line).unwrap() > 0,
+            "{lines:?}"
+        );
+        lines.push(line);
+    }
+    assert!(
+        lines[0].starts_with("Seeding demonstration data: 3000 dossiers"),
+        "{lines:?}"
+    );
+    assert!(lines[1].starts_with("Seeded 3000 dossiers"), "{lines:?}");
+    let banner = &lines[2];
+    assert!(
+        banner.contains("/graphql") && banner.contains("motcua token --unit"),
+        "{banner}"
+    );
+    let address = banner["motcua is listening on http://".len()..]
+        .split_once(' ')
+        .unwrap()
+        .0
+        .to_owned();
+
+    let supervisor = token(&db, "000.00.00.H56", "supervisor");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, response) = graphql(
+            &address,
+            Some(&supervisor),
+            "{ dossiers(first: 100) { edges { node { code } } } }",
+        );
+        assert_eq!(status, 200, "{response}");
+        if response["data"]["dossiers"]["edges"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 100
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the demonstration data was not projected: {response}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    assert!(child.wait().unwrap().success());
+
+    // A second start finds the log full and seeds nothing.
+    let again = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .env("DATABASE_URL", &db.url)
+        .env("MOTCUA_LISTEN", "127.0.0.1:0")
+        .env("MOTCUA_DEV_KEY_FILE", &key)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = again;
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut out, &mut first).unwrap();
+    assert!(first.starts_with("motcua is listening"), "{first}");
+    let address = first["motcua is listening on http://".len()..]
+        .split_once(' ')
+        .unwrap()
+        .0
+        .to_owned();
+    // Ready means serving, its SIGTERM handler in place.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http_get(&address, "/readyz").0 != 200 {
+        assert!(Instant::now() < deadline, "never ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    assert!(child.wait().unwrap().success());
+}
+
 /// A running `motcua serve` and what it prints.
 type Server = (
     std::process::Child,

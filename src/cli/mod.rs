@@ -31,7 +31,8 @@ pub struct Cli {
     )]
     pub database_url: String,
 
-    /// What to do; without one, motcua prints this help.
+    /// What to do; without one, motcua serves on 127.0.0.1:8080 with
+    /// demonstration data (`motcua serve --demo-data`).
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -58,6 +59,11 @@ pub enum Command {
 }
 
 impl Command {
+    /// What `motcua` without a command does.
+    pub fn default_serve() -> Result<Command, clap::Error> {
+        Ok(Command::Serve(serve::Args::demo()?))
+    }
+
     pub async fn run(self, database_url: &str) -> anyhow::Result<()> {
         match self {
             Command::Migrate => migrate::run(database_url).await,

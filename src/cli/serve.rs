@@ -1,11 +1,14 @@
-//! `motcua serve`: the server — migrates the database, runs the projector
-//! and the periodic checkpoints in-process, and answers HTTP until Ctrl-C
-//! or SIGTERM, then shuts down in order.
+//! `motcua serve`: the server — migrates the database, seeds demonstration
+//! data if asked (and the log is empty), runs the projector and the
+//! periodic checkpoints in-process, and answers HTTP until Ctrl-C or
+//! SIGTERM, then shuts down in order. `motcua` without a command is
+//! `motcua serve --demo-data`.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
+use chrono::Datelike;
 use motcua_server::{ApiSetup, ServerConfig};
 use motcua_store::database_location;
 use tokio::net::TcpListener;
@@ -22,8 +25,30 @@ pub struct Args {
     /// Seconds between Merkle checkpoints of the log (taken only if it moved).
     #[arg(long, env = "MOTCUA_CHECKPOINT_SECONDS", default_value_t = 3600)]
     checkpoint_seconds: u64,
+    /// On an empty event log, first write the demonstration province's
+    /// history: 3,000 dossiers over the two months before this one, through
+    /// the command path, in every state.
+    #[arg(long, env = "MOTCUA_DEMO_DATA")]
+    demo_data: bool,
     #[command(flatten)]
     development: super::token::DevelopmentKey,
+}
+
+/// `serve`'s arguments alone, so that `motcua` without a command reads the
+/// same flags' environment variables.
+#[derive(Debug, clap::Parser)]
+struct ServeOnly {
+    #[command(flatten)]
+    args: Args,
+}
+
+impl Args {
+    /// What `motcua` without a command runs: `serve --demo-data`, with the
+    /// environment's settings.
+    pub fn demo() -> Result<Args, clap::Error> {
+        use clap::Parser;
+        Ok(ServeOnly::try_parse_from(["motcua", "--demo-data"])?.args)
+    }
 }
 
 pub async fn run(args: Args, database_url: &str) -> anyhow::Result<()> {
@@ -38,6 +63,9 @@ pub async fn run(args: Args, database_url: &str) -> anyhow::Result<()> {
     motcua_server::prepare(&store, &config)
         .await
         .with_context(|| format!("preparing the {} database at {location}", store.backend()))?;
+    if args.demo_data {
+        seed_demo_data(&store).await?;
+    }
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -56,5 +84,34 @@ pub async fn run(args: Args, database_url: &str) -> anyhow::Result<()> {
     );
     motcua_server::serve(store, listener, config, api, super::shutdown_signal()).await?;
     println!("Stopped.");
+    Ok(())
+}
+
+/// Writes the demonstration history if the log is empty.
+async fn seed_demo_data(store: &motcua_store::EventStore) -> anyhow::Result<()> {
+    if store.head().await? != motcua_store::LogCursor::START {
+        return Ok(());
+    }
+    let province = motcua_seed::Province::generate(motcua_seed::DEMO_SEED)?;
+    let today = chrono::Utc::now().date_naive();
+    let this_month = today.with_day(1).context("the first day of this month")?;
+    let from = this_month
+        .checked_sub_months(chrono::Months::new(2))
+        .context("two months ago")?;
+    let config = motcua_seed::HistoryConfig::new(motcua_seed::DEMO_SEED, 3_000, from, 2);
+    println!(
+        "Seeding demonstration data: {} dossiers from {from} to {this_month} over the {} units of {}…",
+        config.dossiers,
+        province.units().len(),
+        motcua_seed::PROVINCE_NAME
+    );
+    let summary = motcua_seed::generate(store, &province, config, |_| {}).await?;
+    println!(
+        "Seeded {} dossiers ({} events) in {:.1} s; {} still open.",
+        summary.dossiers,
+        summary.events,
+        summary.elapsed.as_secs_f64(),
+        summary.open_at_end
+    );
     Ok(())
 }
