@@ -47,6 +47,7 @@ on_both_backends!(
     project_runs_until_interrupted_and_gives_its_lease_up,
     serve_migrates_projects_checkpoints_and_shuts_down_in_order,
     the_graphql_api_serves_each_viewer_their_units_only,
+    a_dossier_goes_from_submission_to_its_result_through_the_api,
 );
 
 const CODE: &str = "000.01.20.H56-241105-0001";
@@ -598,6 +599,209 @@ async fn motcua_without_a_command_serves_demonstration_data() {
     assert!(child.wait().unwrap().success());
 }
 
+const PAYLOAD: &str =
+    "dossier { id code status step holderUnit assignee identityNumber } position repeated";
+
+/// Runs mutation `name` with `input` as `token`: the payload, or the errors.
+fn mutate(address: &str, token: &str, name: &str, input: Value) -> Value {
+    let input_type = format!("{}Input", mutation_input(name));
+    let query =
+        format!("mutation($input: {input_type}!) {{ {name}(input: $input) {{ {PAYLOAD} }} }}");
+    let (status, response) = graphql_with(address, Some(token), &query, &json!({ "input": input }));
+    assert_eq!(status, 200, "{response}");
+    response
+}
+
+/// The input type of each mutation the journey uses.
+fn mutation_input(name: &str) -> &'static str {
+    match name {
+        "submitDossier" => "SubmitDossier",
+        "acceptDossier" => "Dossier",
+        "forwardDossier" => "Forward",
+        "assignDossier" => "Assign",
+        "submitDraft" => "SubmitDraft",
+        "approveDraft" => "Note",
+        "issueResult" => "IssueResult",
+        "returnResult" => "ReturnResult",
+        _ => "Reason",
+    }
+}
+
+async fn a_dossier_goes_from_submission_to_its_result_through_the_api(db: &Db) {
+    db.migrated().await;
+    let province = motcua_seed::Province::generate(motcua_seed::DEMO_SEED).unwrap();
+    let commune = province
+        .units()
+        .iter()
+        .find(|unit| unit.kind == motcua_seed::UnitKind::Commune)
+        .unwrap()
+        .id
+        .to_string();
+    let procedure = &province
+        .procedures()
+        .iter()
+        .find(|entry| entry.handler == motcua_seed::Handler::AnyCommune)
+        .unwrap()
+        .procedure;
+    let documents: Vec<Value> = procedure
+        .required_components()
+        .map(|component| json!({ "component": component.code, "name": component.name }))
+        .collect();
+    let ((mut child, mut out), address) = start_server(db);
+    let as_user = |role: &str, user: &str| {
+        let key = db.scratch("dev.key");
+        let signed = motcua(
+            &db.url,
+            &[
+                "token",
+                "--unit",
+                &commune,
+                "--role",
+                role,
+                "--user",
+                user,
+                "--dev-key-file",
+                key.to_str().unwrap(),
+            ],
+        );
+        assert!(signed.status.success(), "{signed:?}");
+        stdout(&signed).trim().to_owned()
+    };
+    let desk = as_user("reception_officer", "desk-1");
+    let head = as_user("department_head", "head-1");
+    let specialist = as_user("specialist", "cv-1");
+    let leader = as_user("unit_leader", "leader-1");
+
+    // Submitted and accepted at the counter: it has a code.
+    let submission = json!({
+        "clientMutationId": "journey-1",
+        "unit": commune,
+        "channel": "IN_PERSON",
+        "procedureCode": procedure.code.as_str(),
+        "caseId": procedure.cases[0].id,
+        "applicant": { "kind": "CITIZEN", "name": "Nguyễn Văn An", "identityNumber": "001203004567" },
+        "documents": documents,
+        "acceptNow": true,
+    });
+    let submitted = mutate(&address, &desk, "submitDossier", submission.clone());
+    let payload = &submitted["data"]["submitDossier"];
+    let id = payload["dossier"]["id"].as_str().unwrap().to_owned();
+    let code = payload["dossier"]["code"].as_str().unwrap().to_owned();
+    assert!(code.starts_with(&commune), "{submitted}");
+    assert_eq!(payload["repeated"], false);
+    assert_eq!(payload["dossier"]["identityNumber"], "001203004567");
+
+    // The same mutation again: the first outcome, nothing new written.
+    let again = mutate(&address, &desk, "submitDossier", submission.clone());
+    assert_eq!(again["data"]["submitDossier"]["repeated"], true, "{again}");
+    assert_eq!(again["data"]["submitDossier"]["dossier"]["id"], id.as_str());
+    let mut changed = submission.clone();
+    changed["applicant"]["name"] = json!("Trần Thị Bình");
+    let reused = mutate(&address, &desk, "submitDossier", changed);
+    assert_eq!(error_code(&reused), "CONFLICT", "{reused}");
+
+    // Each step by its role; a wrong role is FORBIDDEN.
+    let wrong = mutate(
+        &address,
+        &leader,
+        "forwardDossier",
+        json!({ "id": id, "department": "Tư pháp" }),
+    );
+    assert_eq!(error_code(&wrong), "FORBIDDEN", "{wrong}");
+    let steps = [
+        (
+            &desk,
+            "forwardDossier",
+            json!({ "id": id, "department": "Bộ phận Tư pháp" }),
+        ),
+        (
+            &head,
+            "assignDossier",
+            json!({ "id": id, "specialist": "cv-1" }),
+        ),
+        (
+            &specialist,
+            "submitDraft",
+            json!({ "id": id, "summary": "Dự thảo kết quả" }),
+        ),
+        (&leader, "approveDraft", json!({ "id": id })),
+        (
+            &leader,
+            "issueResult",
+            json!({
+                "id": id, "number": "12/KQ", "signer": "Lê Văn Cường",
+                "signedOn": chrono::Utc::now().date_naive().to_string(), "documentRef": "ketqua/12.pdf",
+            }),
+        ),
+        (
+            &desk,
+            "returnResult",
+            json!({ "id": id, "method": "COUNTER", "recipient": "Nguyễn Văn An" }),
+        ),
+    ];
+    let mut position = 0;
+    for (token, name, input) in steps {
+        let response = mutate(&address, token, name, input);
+        let payload = &response["data"][name];
+        assert!(payload.is_object(), "{name}: {response}");
+        position = payload["position"].as_i64().unwrap();
+    }
+    let done = mutate(
+        &address,
+        &desk,
+        "withdrawDossier",
+        json!({ "id": id, "reason": "đổi ý" }),
+    );
+    assert_eq!(error_code(&done), "CONFLICT", "{done}");
+    let unknown = mutate(
+        &address,
+        &desk,
+        "withdrawDossier",
+        json!({ "id": "no-such-dossier", "reason": "x" }),
+    );
+    assert_eq!(error_code(&unknown), "NOT_FOUND", "{unknown}");
+    let malformed = mutate(
+        &address,
+        &desk,
+        "withdrawDossier",
+        json!({ "id": "not an id!", "reason": "x" }),
+    );
+    assert_eq!(error_code(&malformed), "BAD_USER_INPUT", "{malformed}");
+    assert!(position > 0);
+
+    // The read models catch up: the dossier is returned (status 10) and the
+    // commune's report counts it resolved.
+    let today = chrono::Utc::now().date_naive().to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, response) = graphql_with(
+            &address,
+            Some(&desk),
+            "query($code: String!, $day: NaiveDate!) { dossier(code: $code) { status } report(from: $day, to: $day) { total { resolvedTotal receivedTotal balances } } }",
+            &json!({ "code": code, "day": today }),
+        );
+        if response["data"]["dossier"]["status"] == 10 {
+            let total = &response["data"]["report"]["total"];
+            assert_eq!(total["resolvedTotal"], 1, "{response}");
+            assert_eq!(total["receivedTotal"], 1, "{response}");
+            assert_eq!(total["balances"], true, "{response}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "not projected: {response}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    assert!(child.wait().unwrap().success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert_eq!(rest, "Stopped.\n");
+}
+
 /// A running `motcua serve` and what it prints.
 type Server = (
     std::process::Child,
@@ -656,7 +860,17 @@ fn token(db: &Db, unit: &str, role: &str) -> String {
 
 /// A GraphQL request over POST: (status, JSON body).
 fn graphql(address: &str, token: Option<&str>, query: &str) -> (u16, Value) {
-    let body = json!({ "query": query }).to_string();
+    graphql_with(address, token, query, &json!({}))
+}
+
+/// A GraphQL request with variables over POST: (status, JSON body).
+fn graphql_with(
+    address: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: &Value,
+) -> (u16, Value) {
+    let body = json!({ "query": query, "variables": variables }).to_string();
     let authorization = token
         .map(|token| format!("Authorization: Bearer {token}\r\n"))
         .unwrap_or_default();

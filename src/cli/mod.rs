@@ -80,12 +80,11 @@ impl Command {
     }
 }
 
-/// The unit hierarchy the API serves: for now the seed's province (236
-/// units), until units are kept as events of their own.
-fn reference_units() -> anyhow::Result<std::sync::Arc<motcua_domain::unit::UnitHierarchy>> {
-    let province = motcua_seed::Province::generate(motcua_seed::DEMO_SEED)
-        .context("building the seed province")?;
-    Ok(std::sync::Arc::clone(province.hierarchy()))
+/// The reference data the API serves: for now the seed's demonstration
+/// province (236 units, 1,977 procedures, the national calendar), until
+/// units, procedures and holidays are kept as events of their own.
+fn reference_data() -> anyhow::Result<motcua_seed::Province> {
+    motcua_seed::Province::generate(motcua_seed::DEMO_SEED).context("building the seed province")
 }
 
 /// Opens the database; the error says which and where (never the password).

@@ -70,8 +70,10 @@ pub async fn run(args: Args, database_url: &str) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     let address = motcua_server::local_address(&listener)?;
+    let province = super::reference_data()?;
     let api = ApiSetup {
-        units: super::reference_units()?,
+        units: std::sync::Arc::clone(province.hierarchy()),
+        services: province.services(),
         tokens: args.development.tokens()?,
         development: true,
     };

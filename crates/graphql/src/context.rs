@@ -4,9 +4,11 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use motcua_domain::dossier::Dossier;
 use motcua_domain::role::{Principal, Role};
 use motcua_domain::unit::{UnitHierarchy, UnitId};
 use motcua_projections::ReadModels;
+use motcua_store::{CommandPath, EventStore};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -16,6 +18,10 @@ pub struct ApiContext {
     pub read_models: ReadModels,
     /// The unit hierarchy with its history: tenant scopes and reports.
     pub units: Arc<UnitHierarchy>,
+    /// Dossier codes come from the store's daily counters.
+    pub store: EventStore,
+    /// Where mutations run the Dossier aggregate's commands.
+    pub commands: Arc<CommandPath<Dossier>>,
 }
 
 /// Roles that handle dossiers and so see applicants' personal data.

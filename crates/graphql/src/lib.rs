@@ -10,11 +10,12 @@
 mod context;
 mod error;
 mod http;
+mod mutation;
 mod query;
 mod scalars;
 mod types;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, Schema};
 
 pub use context::{ApiContext, Viewer};
 pub use error::{ApiError, ErrorCode};
@@ -22,7 +23,7 @@ pub use http::{AuthFailure, Authenticator, RequestId, routes};
 pub use motcua_domain::role::Principal;
 
 /// The schema's type.
-pub type MotcuaSchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+pub type MotcuaSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
 
 /// Limits on what one request may ask: deep or wide queries are refused
 /// before they reach the database.
@@ -31,16 +32,24 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 
 /// Builds the schema over `context`.
 pub fn schema(context: ApiContext) -> MotcuaSchema {
-    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
-        .data(context)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+    Schema::build(
+        query::Query::default(),
+        mutation::Mutation,
+        EmptySubscription,
+    )
+    .data(context)
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .finish()
 }
 
 /// The schema in SDL, as committed in `graphql/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(query::Query::default(), EmptyMutation, EmptySubscription)
-        .finish()
-        .sdl()
+    Schema::build(
+        query::Query::default(),
+        mutation::Mutation,
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
 }

@@ -57,6 +57,64 @@ pub enum Timeliness {
 }
 
 impl Dossier {
+    /// The state a command left the aggregate in (not yet projected).
+    pub fn of_aggregate(
+        id: &str,
+        dossier: &motcua_domain::dossier::Dossier,
+        last_position: i64,
+        viewer: &Viewer,
+    ) -> Self {
+        let procedure = dossier.procedure();
+        let deadlines = dossier.deadlines();
+        let identity_number = dossier
+            .applicant()
+            .map(|applicant| applicant.identity_number.clone());
+        Dossier {
+            id: id.to_owned(),
+            code: dossier.code().map(ToString::to_string),
+            procedure_code: procedure.map(|terms| terms.code.as_str().to_owned()),
+            procedure_version: procedure.and_then(|terms| i32::try_from(terms.version).ok()),
+            field: procedure.map(|terms| terms.field.clone()),
+            applicant_name: dossier.applicant().map(|applicant| applicant.name.clone()),
+            identity_number: if viewer.sees_personal_data() {
+                identity_number
+            } else {
+                identity_number.as_deref().map(mask)
+            },
+            receiving_unit: dossier.receiving_unit().map(ToString::to_string),
+            holder_unit: dossier.holder().map(ToString::to_string),
+            status: dossier.status().map(|status| i32::from(status.code())),
+            step: serde_json::to_value(dossier.step())
+                .ok()
+                .and_then(|value| value.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+            department: dossier.department().map(str::to_owned),
+            assignee: dossier.assignee().map(str::to_owned),
+            channel: dossier.channel().map(|channel| match channel {
+                motcua_domain::dossier::command::Channel::InPerson => Channel::InPerson,
+                motcua_domain::dossier::command::Channel::Online => Channel::Online,
+                motcua_domain::dossier::command::Channel::Post => Channel::Post,
+            }),
+            submitted_at: dossier.submitted_at(),
+            received_at: deadlines.map(|deadlines| deadlines.received_at),
+            due_at: deadlines.map(|deadlines| deadlines.due_at),
+            appointment_at: deadlines.map(|deadlines| deadlines.appointment_at),
+            finished_at: dossier.finished_at(),
+            closed_at: dossier.closed_at(),
+            timeliness: None,
+            payment_state: match dossier.payment() {
+                motcua_domain::dossier::PaymentState::NotRequested => "not_requested",
+                motcua_domain::dossier::PaymentState::Requested { .. } => "requested",
+                motcua_domain::dossier::PaymentState::Paid { .. } => "paid",
+                motcua_domain::dossier::PaymentState::Exempted => "exempted",
+                motcua_domain::dossier::PaymentState::Refunded { .. } => "refunded",
+            }
+            .to_owned(),
+            deleted: dossier.is_deleted(),
+            last_position,
+        }
+    }
+
     pub fn of(summary: DossierSummary, viewer: &Viewer) -> Self {
         let identity_number = if viewer.sees_personal_data() {
             summary.identity_number

@@ -15,10 +15,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use motcua_domain::DossierServices;
 use motcua_domain::unit::UnitHierarchy;
 use motcua_graphql::ApiContext;
 use motcua_projections::{ProjectionError, Projector, ProjectorConfig, ReadModels};
-use motcua_store::{EventStore, StoreError};
+use motcua_store::{CommandPath, CommandPathConfig, EventStore, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -30,6 +31,8 @@ pub use health::Health;
 pub struct ApiSetup {
     /// The unit hierarchy with its history (tenant scopes, reports).
     pub units: Arc<UnitHierarchy>,
+    /// What the Dossier aggregate decides with: procedures, units, calendars.
+    pub services: DossierServices,
     /// Accepts development tokens (`motcua token`).
     pub tokens: DevelopmentTokens,
     /// Development mode: schema introspection for everyone.
@@ -96,6 +99,13 @@ pub async fn serve(
     let context = ApiContext {
         read_models,
         units: api.units,
+        store: store.clone(),
+        commands: Arc::new(CommandPath::new(
+            store.clone(),
+            api.services,
+            Vec::new(),
+            CommandPathConfig::default(),
+        )),
     };
     let (stopping, stop) = watch::channel(false);
     // A future per background task, completing when shutdown begins.

@@ -1,0 +1,492 @@
+//! The mutation root: one mutation per lifecycle command. Each runs the
+//! command through the store's command path as the request's principal
+//! (the aggregate checks role, unit and status), is idempotent under its
+//! `clientMutationId`, and returns the dossier's new state with the log
+//! position its events reached (pass it as `minPosition` to read your own
+//! write).
+
+mod inputs;
+
+use async_graphql::{Context, Object, ResultExt, SimpleObject};
+use chrono::Utc;
+use motcua_domain::calendar::local_date;
+use motcua_domain::dossier::command::{CommandBody, DossierCommand, DossierId};
+use motcua_domain::dossier::error::DossierError;
+use motcua_domain::dossier::error::RejectionKind;
+use motcua_store::{CommandContext, CommandError, Idempotency, StoreError};
+use serde::Serialize;
+
+use crate::context::{api, viewer};
+use crate::error::{ApiError, ApiResult};
+use crate::types::Dossier;
+
+pub use inputs::*;
+
+#[derive(Default)]
+pub struct Mutation;
+
+/// What every mutation returns.
+#[derive(SimpleObject)]
+pub struct DossierPayload {
+    pub client_mutation_id: Option<String>,
+    /// The dossier's state after the command.
+    pub dossier: Dossier,
+    /// The log position of the command's last event (none if it changed
+    /// nothing); queries given it as `minPosition` see the change.
+    pub position: Option<i64>,
+    /// True when this is the recorded outcome of an earlier send of the
+    /// same `clientMutationId`.
+    pub repeated: bool,
+}
+
+#[Object]
+impl Mutation {
+    /// Submit a dossier: online (portal account), in person or by post (a
+    /// reception officer, who may accept it at once with `acceptNow`).
+    async fn submit_dossier(
+        &self,
+        context: &Context<'_>,
+        input: SubmitDossierInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        submit(context, input).await.extend()
+    }
+
+    /// Accept a submitted dossier at reception: it gets its code.
+    async fn accept_dossier(
+        &self,
+        context: &Context<'_>,
+        input: DossierInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        accept(context, input).await.extend()
+    }
+
+    /// Refuse a dossier at reception (status 3).
+    async fn refuse_dossier(
+        &self,
+        context: &Context<'_>,
+        input: ReasonInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::Refuse {
+            reason: input.reason.clone(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// Send an accepted dossier to the department that processes it.
+    async fn forward_dossier(
+        &self,
+        context: &Context<'_>,
+        input: ForwardInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::Forward {
+            department: input.department.clone(),
+            step_due_at: input.step_due_at,
+            note: input.note.clone(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// Assign the dossier to a specialist of the department.
+    async fn assign_dossier(
+        &self,
+        context: &Context<'_>,
+        input: AssignInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::Assign {
+            specialist: input.specialist.clone(),
+            step_due_at: input.step_due_at,
+            note: input.note.clone(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// Ask the applicant for a supplement: the clock stops until it comes.
+    async fn request_supplement(
+        &self,
+        context: &Context<'_>,
+        input: RequestSupplementInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::RequestSupplement {
+            reason: input.reason.clone(),
+            missing_items: input.missing_items.clone(),
+            applicant_deadline: input.applicant_deadline,
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// Record the supplement the applicant brought in.
+    async fn receive_supplement(
+        &self,
+        context: &Context<'_>,
+        input: DocumentsInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::ReceiveSupplement {
+            documents: input
+                .documents
+                .iter()
+                .map(DocumentInput::to_domain)
+                .collect(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// The specialist submits the draft result for approval.
+    async fn submit_draft(
+        &self,
+        context: &Context<'_>,
+        input: SubmitDraftInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::SubmitDraft {
+            summary: input.summary.clone(),
+            document_ref: input.document_ref.clone(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// The unit leader approves the draft.
+    async fn approve_draft(
+        &self,
+        context: &Context<'_>,
+        input: NoteInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::ApproveDraft {
+            note: input.note.clone(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// The unit leader sends the draft back to the specialist.
+    async fn send_back_draft(
+        &self,
+        context: &Context<'_>,
+        input: ReasonInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::SendBackDraft {
+            reason: input.reason.clone(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// Record the signed result.
+    async fn issue_result(
+        &self,
+        context: &Context<'_>,
+        input: IssueResultInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::IssueResult {
+            number: input.number.clone(),
+            signer: input.signer.clone(),
+            signed_on: input.signed_on,
+            document_ref: input.document_ref.clone(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// Hand the result to the applicant: the dossier is done.
+    async fn return_result(
+        &self,
+        context: &Context<'_>,
+        input: ReturnResultInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::ReturnResult {
+            method: input.method.to_domain(),
+            recipient: input.recipient.clone(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// The applicant withdraws the dossier (status 7).
+    async fn withdraw_dossier(
+        &self,
+        context: &Context<'_>,
+        input: ReasonInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::Withdraw {
+            reason: input.reason.clone(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+}
+
+async fn submit(context: &Context<'_>, input: SubmitDossierInput) -> ApiResult<DossierPayload> {
+    let viewer = viewer(context)?;
+    let api = api(context)?;
+    let id = match (&input.id, &input.client_mutation_id) {
+        (Some(id), _) => id.clone(),
+        // A repeat must reach the same dossier to find its first outcome.
+        (None, Some(client_mutation_id)) => {
+            derived_dossier_id(&viewer.principal.user_id, client_mutation_id)
+        }
+        (None, None) => new_dossier_id()?,
+    };
+    let submission = input.to_domain(&id)?;
+    let accept_with_code = if input.accept_now {
+        let today = local_date(Utc::now());
+        Some(
+            api.store
+                .next_dossier_code(&submission.unit, today)
+                .await
+                .map_err(|error| ApiError::Internal(Box::new(error)))?,
+        )
+    } else {
+        None
+    };
+    let body = CommandBody::Submit {
+        submission: Box::new(submission),
+        accept_with_code,
+    };
+    execute(context, &id, input.client_mutation_id.clone(), &input, body)
+        .await
+        .map(|mut payload| {
+            payload.client_mutation_id = input.client_mutation_id;
+            payload
+        })
+        .inspect(|_| tracing::debug!(dossier = %id, by = %viewer.principal.user_id, "submitted"))
+}
+
+async fn accept(context: &Context<'_>, input: DossierInput) -> ApiResult<DossierPayload> {
+    let viewer = viewer(context)?;
+    let api = api(context)?;
+    // The code is the accepting unit's next of the day; a refused
+    // acceptance leaves its number unused (codes are never reused).
+    let code = api
+        .store
+        .next_dossier_code(&viewer.principal.unit, local_date(Utc::now()))
+        .await
+        .map_err(|error| ApiError::Internal(Box::new(error)))?;
+    let body = CommandBody::Accept { code };
+    execute(
+        context,
+        &input.id,
+        input.client_mutation_id.clone(),
+        &input,
+        body,
+    )
+    .await
+}
+
+/// Runs `body` on dossier `id` as the request's principal.
+async fn execute(
+    context: &Context<'_>,
+    id: &str,
+    client_mutation_id: Option<String>,
+    request: &impl Serialize,
+    body: CommandBody,
+) -> ApiResult<DossierPayload> {
+    let viewer = viewer(context)?;
+    let api = api(context)?;
+    let dossier_id: DossierId =
+        id.parse()
+            .map_err(|error: motcua_domain::dossier::command::InvalidDossierId| {
+                ApiError::bad_input("id", error.to_string())
+            })?;
+    let submitting = matches!(body, CommandBody::Submit { .. });
+    let idempotency = client_mutation_id
+        .as_ref()
+        .map(|command_id| {
+            Idempotency::new(command_id.clone(), request).map_err(|error| match error {
+                StoreError::InvalidCommandId { reason, .. } => {
+                    ApiError::bad_input("clientMutationId", reason)
+                }
+                other => ApiError::Internal(Box::new(other)),
+            })
+        })
+        .transpose()?;
+    let command_context = CommandContext {
+        unit: viewer.principal.unit.to_string(),
+        actor: viewer.principal.user_id.clone(),
+        idempotency,
+    };
+    let command = DossierCommand {
+        principal: viewer.principal.clone(),
+        at: Utc::now(),
+        body,
+    };
+    match api
+        .commands
+        .execute(dossier_id.as_str(), command, &command_context)
+        .await
+    {
+        Ok(committed) => Ok(DossierPayload {
+            client_mutation_id,
+            position: committed.position.map(|cursor| cursor.position),
+            repeated: committed.repeated,
+            dossier: Dossier::of_aggregate(
+                dossier_id.as_str(),
+                &committed.aggregate,
+                committed.position.map_or(0, |cursor| cursor.position),
+                viewer,
+            ),
+        }),
+        Err(CommandError::Rejected { rejection, .. }) => Err(rejected(rejection, submitting)),
+        Err(CommandError::Conflict { .. }) => Err(ApiError::Conflict(
+            "the dossier kept changing under the command; read it again and retry".to_owned(),
+        )),
+        Err(CommandError::CommandIdReused { command_id }) => Err(ApiError::Conflict(format!(
+            "clientMutationId {command_id:?} was already used for a different request"
+        ))),
+        Err(CommandError::Store(error)) => Err(ApiError::Internal(Box::new(error))),
+    }
+}
+
+/// A refusal of the domain, as the client's error. A command on a dossier
+/// that was never submitted is NOT_FOUND.
+fn rejected(rejection: DossierError, submitting: bool) -> ApiError {
+    if !submitting && matches!(&rejection, DossierError::InvalidStatus { status: None, .. }) {
+        return ApiError::NotFound("no such dossier".to_owned());
+    }
+    match rejection.kind() {
+        RejectionKind::Forbidden => ApiError::Forbidden(rejection.to_string()),
+        RejectionKind::Conflict => ApiError::Conflict(rejection.to_string()),
+        RejectionKind::BadInput => match &rejection {
+            DossierError::InvalidField { field, reason } => ApiError::BadUserInput {
+                field: field_name(field),
+                message: reason.clone(),
+            },
+            other => ApiError::bad_input("input", other.to_string()),
+        },
+    }
+}
+
+/// The input field a domain field name stands for (the API's names are
+/// static; unknown ones are reported as `input`).
+fn field_name(field: &str) -> &'static str {
+    const KNOWN: [&str; 12] = [
+        "applicant.name",
+        "applicant.identity_number",
+        "documents",
+        "procedure",
+        "case_id",
+        "reason",
+        "department",
+        "specialist",
+        "summary",
+        "number",
+        "recipient",
+        "applicant_deadline",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| *known == field)
+        .unwrap_or("input")
+}
+
+/// The dossier id of a submission with a client mutation id and no id:
+/// `hs-` and 24 hexadecimal digits of a hash of who sent it and the id.
+fn derived_dossier_id(actor: &str, client_mutation_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(actor.as_bytes())
+        .chain_update([0])
+        .chain_update(client_mutation_id.as_bytes())
+        .finalize();
+    format!(
+        "hs-{}",
+        digest
+            .iter()
+            .take(12)
+            .map(|byte| format!("{byte:02x}"))
+            .collect::<String>()
+    )
+}
+
+/// A fresh dossier id: `hs-` and 24 random hexadecimal digits.
+fn new_dossier_id() -> ApiResult<String> {
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).map_err(|error| ApiError::Internal(error.to_string().into()))?;
+    Ok(format!(
+        "hs-{}",
+        bytes
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect::<String>()
+    ))
+}
