@@ -79,7 +79,7 @@ pub async fn run(args: Args, database_url: &str) -> anyhow::Result<()> {
     };
     println!(
         "motcua is listening on http://{address} (GraphQL API http://{address}/graphql, \
-         liveness /livez, readiness /readyz), on the {} database at {location}. \
+         GraphiQL http://{address}/graphiql, liveness /livez, readiness /readyz), on the {} database at {location}. \
          Get a development token with: motcua token --unit 000.00.00.H56 --role supervisor{}",
         store.backend(),
         args.development.flag_if_not_default()

@@ -103,6 +103,29 @@ fn root_of(units: &UnitHierarchy, unit: &UnitId, at: DateTime<Utc>) -> UnitId {
     current
 }
 
+/// How long a query given `minPosition` waits for the read models.
+const READ_YOUR_WRITE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Waits until the read models include `min_position` (a mutation's
+/// position), if given; CONFLICT (retry) if they do not within a few seconds.
+pub(crate) async fn reach(api: &ApiContext, min_position: Option<&str>) -> ApiResult<()> {
+    let Some(text) = min_position else {
+        return Ok(());
+    };
+    let cursor = crate::scalars::parse_log_position("minPosition", text)?;
+    match api
+        .read_models
+        .wait_for(motcua_projections::DOSSIERS, cursor, READ_YOUR_WRITE_WAIT)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(motcua_projections::ProjectionError::WaitTimedOut { .. }) => Err(ApiError::Conflict(
+            "the read models have not reached minPosition yet; retry".to_owned(),
+        )),
+        Err(other) => Err(other.into()),
+    }
+}
+
 /// The viewer of this request, or UNAUTHENTICATED.
 pub(crate) fn viewer<'a>(context: &async_graphql::Context<'a>) -> ApiResult<&'a Viewer> {
     context

@@ -9,6 +9,7 @@
 
 mod context;
 mod error;
+mod graphiql;
 mod http;
 mod mutation;
 mod query;
@@ -19,7 +20,7 @@ use async_graphql::{EmptySubscription, Schema};
 
 pub use context::{ApiContext, Viewer};
 pub use error::{ApiError, ErrorCode};
-pub use http::{AuthFailure, Authenticator, RequestId, routes};
+pub use http::{AuthFailure, Authenticator, RequestId};
 pub use motcua_domain::role::Principal;
 
 /// The schema's type.
@@ -41,6 +42,16 @@ pub fn schema(context: ApiContext) -> MotcuaSchema {
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .finish()
+}
+
+/// The API's routes: `/graphql` and the GraphiQL page at `/graphiql`.
+pub fn routes(
+    schema: MotcuaSchema,
+    api: ApiContext,
+    authenticator: std::sync::Arc<dyn Authenticator>,
+    development: bool,
+) -> axum::Router {
+    http::routes(schema, api, authenticator, development).merge(graphiql::routes())
 }
 
 /// The schema in SDL, as committed in `graphql/schema.graphql`.

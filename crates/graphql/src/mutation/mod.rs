@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::context::{api, viewer};
 use crate::error::{ApiError, ApiResult};
+use crate::scalars::log_position;
 use crate::types::Dossier;
 
 pub use inputs::*;
@@ -31,9 +32,9 @@ pub struct DossierPayload {
     pub client_mutation_id: Option<String>,
     /// The dossier's state after the command.
     pub dossier: Dossier,
-    /// The log position of the command's last event (none if it changed
-    /// nothing); queries given it as `minPosition` see the change.
-    pub position: Option<i64>,
+    /// Where the command's last event landed in the log (opaque; none if
+    /// it changed nothing): queries given it as `minPosition` see the change.
+    pub position: Option<String>,
     /// True when this is the recorded outcome of an earlier send of the
     /// same `clientMutationId`.
     pub repeated: bool,
@@ -397,7 +398,7 @@ async fn execute(
     {
         Ok(committed) => Ok(DossierPayload {
             client_mutation_id,
-            position: committed.position.map(|cursor| cursor.position),
+            position: committed.position.map(log_position),
             repeated: committed.repeated,
             dossier: Dossier::of_aggregate(
                 dossier_id.as_str(),

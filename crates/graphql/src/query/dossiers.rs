@@ -3,7 +3,7 @@ use async_graphql::{Context, Enum, InputObject, Object, ResultExt};
 use chrono::{DateTime, Utc};
 use motcua_projections::dossiers::{DossierFilter, DossierOrder, MAX_PAGE, PageCursor, TimeRange};
 
-use crate::context::{api, viewer};
+use crate::context::{api, reach, viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::scalars::unit_id;
 use crate::types::{Channel, Dossier};
@@ -64,8 +64,12 @@ impl DossierQuery {
         after: Option<String>,
         #[graphql(default)] filter: DossierFilterInput,
         #[graphql(default_with = "DossierListOrder::DueFirst")] order: DossierListOrder,
+        #[graphql(desc = "Wait (a few seconds at most) until this mutation's position is read")]
+        min_position: Option<String>,
     ) -> async_graphql::Result<DossierConnection> {
-        list(context, first, after, filter, order).await.extend()
+        list(context, first, after, filter, order, min_position)
+            .await
+            .extend()
     }
 
     /// The dossier with this code, if one of the units you see holds or
@@ -74,8 +78,10 @@ impl DossierQuery {
         &self,
         context: &Context<'_>,
         code: String,
+        #[graphql(desc = "Wait (a few seconds at most) until this mutation's position is read")]
+        min_position: Option<String>,
     ) -> async_graphql::Result<Option<Dossier>> {
-        by_code(context, code).await.extend()
+        by_code(context, code, min_position).await.extend()
     }
 }
 
@@ -87,11 +93,13 @@ async fn list(
     after: Option<String>,
     filter: DossierFilterInput,
     order: DossierListOrder,
+    min_position: Option<String>,
 ) -> ApiResult<DossierConnection> {
     {
         let viewer = viewer(context)?;
         viewer.may_list_dossiers()?;
         let api = api(context)?;
+        reach(api, min_position.as_deref()).await?;
         let first = u32::try_from(first)
             .ok()
             .filter(|first| (1..=MAX_PAGE).contains(first))
@@ -172,10 +180,15 @@ async fn list(
     }
 }
 
-async fn by_code(context: &Context<'_>, code: String) -> ApiResult<Option<Dossier>> {
+async fn by_code(
+    context: &Context<'_>,
+    code: String,
+    min_position: Option<String>,
+) -> ApiResult<Option<Dossier>> {
     let viewer = viewer(context)?;
     viewer.may_list_dossiers()?;
     let api = api(context)?;
+    reach(api, min_position.as_deref()).await?;
     let found = api
         .read_models
         .dossier_by_code(&code, &viewer.units)

@@ -3,7 +3,7 @@ use chrono::NaiveDate;
 use motcua_domain::role::Role;
 use motcua_projections::report::{GroupBy, HierarchyView, ReportQuery as Bieu06Query};
 
-use crate::context::{api, viewer};
+use crate::context::{api, reach, viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::scalars::unit_id;
 use crate::types::Bieu06Report;
@@ -46,21 +46,40 @@ impl ReportQuery {
         to: NaiveDate,
         #[graphql(default_with = "ReportGroupBy::ChildUnit")] group_by: ReportGroupBy,
         #[graphql(default_with = "ReportView::Recorded")] view: ReportView,
+        #[graphql(desc = "Wait (a few seconds at most) until this mutation's position is read")]
+        min_position: Option<String>,
     ) -> async_graphql::Result<Bieu06Report> {
-        report(context, unit, from, to, group_by, view)
-            .await
-            .extend()
+        let arguments = ReportArguments {
+            unit,
+            from,
+            to,
+            group_by,
+            view,
+        };
+        report(context, arguments, min_position).await.extend()
     }
 }
 
-async fn report(
-    context: &Context<'_>,
+struct ReportArguments {
     unit: Option<String>,
     from: NaiveDate,
     to: NaiveDate,
     group_by: ReportGroupBy,
     view: ReportView,
+}
+
+async fn report(
+    context: &Context<'_>,
+    arguments: ReportArguments,
+    min_position: Option<String>,
 ) -> ApiResult<Bieu06Report> {
+    let ReportArguments {
+        unit,
+        from,
+        to,
+        group_by,
+        view,
+    } = arguments;
     {
         let viewer = viewer(context)?;
         if viewer.principal.has_any(&[Role::Portal]) && viewer.principal.roles.len() == 1 {
@@ -69,6 +88,7 @@ async fn report(
             ));
         }
         let api = api(context)?;
+        reach(api, min_position.as_deref()).await?;
         let unit = match unit {
             Some(unit) => unit_id("unit", &unit)?,
             None => viewer.principal.unit.clone(),
