@@ -789,6 +789,61 @@ async fn a_dossier_goes_from_submission_to_its_result_through_the_api(db: &Db) {
     assert_eq!(total["receivedTotal"], 1, "{response}");
     assert_eq!(total["balances"], true, "{response}");
 
+    // The audit trail: every event from the log, the state at the first
+    // mutation's position, and an intact hash chain.
+    let auditor = as_user("auditor", "inspector-1");
+    let audit = "query($code: String!, $at: String!) { history(code: $code) { sequence eventType actor unit payload position hash } dossierAsOf(code: $code, position: $at) { status code } verify(code: $code) { intact eventsChecked firstBroken { sequence } } }";
+    let submitted_at = payload["position"].as_str().unwrap();
+    let (_, trail) = graphql_with(
+        &address,
+        Some(&auditor),
+        audit,
+        &json!({ "code": code, "at": submitted_at }),
+    );
+    let events = trail["data"]["history"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{trail}"));
+    let types: Vec<&str> = events
+        .iter()
+        .filter_map(|event| event["eventType"].as_str())
+        .collect();
+    assert_eq!(types.first(), Some(&"DossierSubmitted"), "{types:?}");
+    assert_eq!(types.last(), Some(&"ResultReturned"), "{types:?}");
+    assert_eq!(events.len(), 8, "{types:?}");
+    assert!(
+        events
+            .iter()
+            .enumerate()
+            .all(|(index, event)| event["sequence"] == index + 1)
+    );
+    assert!(
+        events
+            .iter()
+            .all(|event| event["hash"].as_str().is_some_and(|hash| hash.len() == 64))
+    );
+    assert_eq!(events[0]["actor"], "desk-1");
+    assert_eq!(events[0]["unit"], commune.as_str());
+    let trail_text = trail.to_string();
+    assert!(
+        !trail_text.contains("001203004567"),
+        "the auditor sees personal data masked"
+    );
+    assert!(trail_text.contains("*********567"), "{trail_text}");
+    assert_eq!(trail["data"]["dossierAsOf"]["code"], code.as_str());
+    assert_ne!(trail["data"]["dossierAsOf"]["status"], 10, "{trail}");
+    assert_eq!(trail["data"]["verify"]["intact"], true, "{trail}");
+    assert_eq!(trail["data"]["verify"]["eventsChecked"], 8);
+    let (_, handled) = graphql_with(
+        &address,
+        Some(&desk),
+        audit,
+        &json!({ "code": code, "at": submitted_at }),
+    );
+    assert!(
+        handled.to_string().contains("001203004567"),
+        "the desk handles it: {handled}"
+    );
+
     let terminated = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
