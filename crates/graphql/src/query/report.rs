@@ -38,6 +38,8 @@ const MAX_REPORT_DAYS: i64 = 3 * 366;
 impl ReportQuery {
     /// The official processing report (Biểu 06) of a unit you see (yours by
     /// default) for the days `from` to `to`, both included.
+    // Each argument is one of the field's arguments in the schema.
+    #[allow(clippy::too_many_arguments)]
     async fn report(
         &self,
         context: &Context<'_>,
