@@ -855,6 +855,60 @@ async fn a_dossier_goes_from_submission_to_its_result_through_the_api(db: &Db) {
     assert_eq!(rest, "Stopped.\n");
 }
 
+/// GraphiQL renders in a real browser that can reach nothing but the
+/// server (every other address goes to a dead proxy; loopback bypasses
+/// proxies), and its schema
+/// introspection succeeds. Needs Chromium (`chromium`, or
+/// `MOTCUA_CHROMIUM`); `MOTCUA_SKIP_BROWSER=1` skips it on purpose.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphiql_works_in_a_browser_without_internet() {
+    if std::env::var("MOTCUA_SKIP_BROWSER").as_deref() == Ok("1") {
+        eprintln!("skipping the browser test: MOTCUA_SKIP_BROWSER=1");
+        return;
+    }
+    let chromium = std::env::var("MOTCUA_CHROMIUM").unwrap_or_else(|_| "chromium".to_owned());
+    let db = Db::sqlite();
+    db.migrated().await;
+    let ((mut child, _out), address) = start_server(&db);
+    let profile = db.scratch("chromium-profile");
+    let rendered = Command::new(&chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--proxy-server=127.0.0.1:9",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("http://{address}/graphiql"))
+        .stderr(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|error| {
+            panic!(
+                "cannot run {chromium} ({error}): install Debian's chromium, set MOTCUA_CHROMIUM, \
+                 or MOTCUA_SKIP_BROWSER=1 to skip this test on purpose"
+            )
+        });
+    assert!(rendered.status.success(), "{rendered:?}");
+    let dom = String::from_utf8_lossy(&rendered.stdout);
+    assert!(
+        dom.contains("graphiql-container"),
+        "GraphiQL did not render: {dom}"
+    );
+    assert!(dom.contains("graphiql-execute-button"), "{dom}");
+    // The result pane shows what the schema introspection answered: nothing
+    // when it worked, its errors when it did not.
+    assert!(!dom.contains("errors"), "introspection failed: {dom}");
+
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    assert!(child.wait().unwrap().success());
+}
+
 /// A running `motcua serve` and what it prints.
 type Server = (
     std::process::Child,

@@ -47,9 +47,10 @@ const PAGE: &str = r#"<!doctype html>
 <script src="/graphiql/react-dom.production.min.js"></script>
 <script src="/graphiql/graphiql.min.js"></script>
 <script>
-  // Paste a token from `motcua token --unit … --role …` into the headers.
-  const headers = JSON.stringify({ Authorization: "Bearer PASTE-A-TOKEN-HERE" }, null, 2);
-  const query = `# motcua: put your token in the Headers tab below, then run.
+  // Paste a token from `motcua token --unit … --role …` after "Bearer ".
+  const headers = JSON.stringify({ Authorization: "Bearer " }, null, 2);
+  const query = `# motcua: paste a token (motcua token --unit 000.00.00.H56 --role supervisor)
+# after "Bearer " in the Headers tab below, then run.
 query MyQueue {
   me { unit roles visibleUnits }
   dossiers(first: 10, filter: { openOnly: true }) {

@@ -220,6 +220,8 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::trim)
+        // "Bearer " alone (GraphiQL's blank header) is no token at all.
+        .filter(|token| !token.is_empty())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

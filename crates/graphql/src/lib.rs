@@ -28,7 +28,7 @@ pub type MotcuaSchema = Schema<query::Query, mutation::Mutation, EmptySubscripti
 
 /// Limits on what one request may ask: deep or wide queries are refused
 /// before they reach the database.
-pub const MAX_DEPTH: usize = 12;
+pub const MAX_DEPTH: usize = 16;
 pub const MAX_COMPLEXITY: usize = 2_000;
 
 /// Builds the schema over `context`.
