@@ -604,9 +604,13 @@ const PAYLOAD: &str =
 
 /// Runs mutation `name` with `input` as `token`: the payload, or the errors.
 fn mutate(address: &str, token: &str, name: &str, input: Value) -> Value {
-    let input_type = format!("{}Input", mutation_input(name));
+    mutate_as(address, token, name, mutation_input(name), input)
+}
+
+/// Runs mutation `name` whose input type is `{input_type}Input`.
+fn mutate_as(address: &str, token: &str, name: &str, input_type: &str, input: Value) -> Value {
     let query =
-        format!("mutation($input: {input_type}!) {{ {name}(input: $input) {{ {PAYLOAD} }} }}");
+        format!("mutation($input: {input_type}Input!) {{ {name}(input: $input) {{ {PAYLOAD} }} }}");
     let (status, response) = graphql_with(address, Some(token), &query, &json!({ "input": input }));
     assert_eq!(status, 200, "{response}");
     response
@@ -788,6 +792,61 @@ async fn a_dossier_goes_from_submission_to_its_result_through_the_api(db: &Db) {
     assert_eq!(total["resolvedTotal"], 1, "{response}");
     assert_eq!(total["receivedTotal"], 1, "{response}");
     assert_eq!(total["balances"], true, "{response}");
+
+    // A second dossier: fees asked and paid, a transfer to no unit refused,
+    // then processing stopped by the leader.
+    let mut second = submission.clone();
+    second["clientMutationId"] = json!("journey-2");
+    let second = mutate(&address, &desk, "submitDossier", second);
+    let second_id = second["data"]["submitDossier"]["dossier"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let asked = mutate_as(
+        &address,
+        &desk,
+        "requestPayment",
+        "RequestPayment",
+        json!({
+            "id": second_id, "items": [{ "name": "Lệ phí", "amountVnd": 50000 }],
+        }),
+    );
+    assert_eq!(
+        asked["data"]["requestPayment"]["dossier"]["id"],
+        second_id.as_str(),
+        "{asked}"
+    );
+    let paid = mutate_as(
+        &address,
+        &desk,
+        "confirmPayment",
+        "ConfirmPayment",
+        json!({
+            "id": second_id, "amountVnd": 50000, "receiptNumber": "BL-1", "method": "CASH",
+        }),
+    );
+    assert!(paid["data"]["confirmPayment"].is_object(), "{paid}");
+    let nowhere = mutate_as(
+        &address,
+        &leader,
+        "transferDossier",
+        "ToUnit",
+        json!({
+            "id": second_id, "toUnit": "not a unit", "reason": "liên thông",
+        }),
+    );
+    assert_eq!(error_code(&nowhere), "BAD_USER_INPUT", "{nowhere}");
+    assert_eq!(nowhere["errors"][0]["extensions"]["field"], "toUnit");
+    let stopped = mutate(
+        &address,
+        &leader,
+        "stopProcessing",
+        json!({ "id": second_id, "reason": "hồ sơ giả mạo" }),
+    );
+    assert_eq!(
+        stopped["data"]["stopProcessing"]["dossier"]["status"], 8,
+        "{stopped}"
+    );
 
     // The audit trail: every event from the log, the state at the first
     // mutation's position, and an intact hash chain.

@@ -4,7 +4,8 @@
 use async_graphql::{Enum, InputObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use motcua_domain::dossier::command::{
-    Applicant, ApplicantKind, Channel, ReturnMethod, Submission, SubmittedDocument,
+    Applicant, ApplicantKind, Channel, PaymentItem, PaymentMethod, ReturnMethod, Submission,
+    SubmittedDocument,
 };
 use serde::Serialize;
 
@@ -224,4 +225,100 @@ pub struct ReturnResultInput {
     pub id: String,
     pub method: ResultDelivery,
     pub recipient: String,
+}
+
+#[derive(InputObject, Clone, Serialize)]
+pub struct RequestCompletionInput {
+    pub client_mutation_id: Option<String>,
+    pub id: String,
+    /// What the file lacks.
+    pub missing: Vec<String>,
+    pub reason: String,
+}
+
+/// A fee or charge to pay.
+#[derive(InputObject, Clone, Serialize)]
+pub struct PaymentItemInput {
+    pub name: String,
+    pub amount_vnd: u64,
+}
+
+#[derive(InputObject, Clone, Serialize)]
+pub struct RequestPaymentInput {
+    pub client_mutation_id: Option<String>,
+    pub id: String,
+    pub items: Vec<PaymentItemInput>,
+}
+
+impl RequestPaymentInput {
+    pub fn items(&self) -> Vec<PaymentItem> {
+        self.items
+            .iter()
+            .map(|item| PaymentItem {
+                name: item.name.clone(),
+                amount_vnd: item.amount_vnd,
+            })
+            .collect()
+    }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum PaymentMeans {
+    Cash,
+    BankTransfer,
+    /// The national online payment platform.
+    NationalPaymentPlatform,
+}
+
+impl PaymentMeans {
+    pub fn to_domain(self) -> PaymentMethod {
+        match self {
+            PaymentMeans::Cash => PaymentMethod::Cash,
+            PaymentMeans::BankTransfer => PaymentMethod::BankTransfer,
+            PaymentMeans::NationalPaymentPlatform => PaymentMethod::NationalPaymentPlatform,
+        }
+    }
+}
+
+#[derive(InputObject, Clone, Serialize)]
+pub struct ConfirmPaymentInput {
+    pub client_mutation_id: Option<String>,
+    pub id: String,
+    pub amount_vnd: u64,
+    pub receipt_number: String,
+    pub method: PaymentMeans,
+}
+
+#[derive(InputObject, Clone, Serialize)]
+pub struct RefundPaymentInput {
+    pub client_mutation_id: Option<String>,
+    pub id: String,
+    pub amount_vnd: u64,
+    pub reason: String,
+}
+
+/// A dossier going to another unit (its e-ID).
+#[derive(InputObject, Clone, Serialize)]
+pub struct ToUnitInput {
+    pub client_mutation_id: Option<String>,
+    pub id: String,
+    pub to_unit: String,
+    pub reason: String,
+}
+
+#[derive(InputObject, Clone, Serialize)]
+pub struct IssueApologyInput {
+    pub client_mutation_id: Option<String>,
+    pub id: String,
+    /// The new appointment for the result.
+    pub new_appointment: DateTime<Utc>,
+    pub reason: String,
+}
+
+#[derive(InputObject, Clone, Serialize)]
+pub struct CorrectDueDateInput {
+    pub client_mutation_id: Option<String>,
+    pub id: String,
+    pub due_at: DateTime<Utc>,
+    pub reason: String,
 }

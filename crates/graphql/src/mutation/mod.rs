@@ -276,6 +276,280 @@ impl Mutation {
         .extend()
     }
 
+    /// At reception: the file is incomplete; the applicant is asked (once)
+    /// to complete it.
+    async fn request_completion(
+        &self,
+        context: &Context<'_>,
+        input: RequestCompletionInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::RequestCompletion {
+            missing: input.missing.clone(),
+            reason: input.reason.clone(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// The applicant completes the file asked for at reception.
+    async fn provide_completion(
+        &self,
+        context: &Context<'_>,
+        input: DocumentsInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::ProvideCompletion {
+            documents: input
+                .documents
+                .iter()
+                .map(DocumentInput::to_domain)
+                .collect(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// Ask for the procedure's fees and charges.
+    async fn request_payment(
+        &self,
+        context: &Context<'_>,
+        input: RequestPaymentInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::RequestPayment {
+            items: input.items(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// Record a payment received.
+    async fn confirm_payment(
+        &self,
+        context: &Context<'_>,
+        input: ConfirmPaymentInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::ConfirmPayment {
+            amount_vnd: input.amount_vnd,
+            receipt_number: input.receipt_number.clone(),
+            method: input.method.to_domain(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// Exempt the applicant from the fees.
+    async fn exempt_payment(
+        &self,
+        context: &Context<'_>,
+        input: ReasonInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::ExemptPayment {
+            reason: input.reason.clone(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// Pay back (part of) what was paid.
+    async fn refund_payment(
+        &self,
+        context: &Context<'_>,
+        input: RefundPaymentInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::RefundPayment {
+            amount_vnd: input.amount_vnd,
+            reason: input.reason.clone(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// Liên thông: hand the dossier to another unit to process.
+    async fn transfer_dossier(
+        &self,
+        context: &Context<'_>,
+        input: ToUnitInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::Transfer {
+            to_unit: crate::scalars::unit_id("toUnit", &input.to_unit).extend()?,
+            reason: input.reason.clone(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// After a reorganisation: an open dossier of a dissolved or merged
+    /// unit goes to the unit that took over its work (administrators).
+    async fn hand_over_dossier(
+        &self,
+        context: &Context<'_>,
+        input: ToUnitInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::HandOver {
+            to_unit: crate::scalars::unit_id("toUnit", &input.to_unit).extend()?,
+            reason: input.reason.clone(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// Apologise for a late result and set a new appointment.
+    async fn issue_apology(
+        &self,
+        context: &Context<'_>,
+        input: IssueApologyInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::IssueApology {
+            new_appointment: input.new_appointment,
+            reason: input.reason.clone(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// Stop processing the dossier (status 8).
+    async fn stop_processing(
+        &self,
+        context: &Context<'_>,
+        input: ReasonInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::StopProcessing {
+            reason: input.reason.clone(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// Administrative correction of the due date (and the appointment).
+    async fn correct_due_date(
+        &self,
+        context: &Context<'_>,
+        input: CorrectDueDateInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::CorrectDueDate {
+            due_at: input.due_at,
+            reason: input.reason.clone(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// Administrative: hide a dossier entered by mistake (it counts in no report).
+    async fn soft_delete_dossier(
+        &self,
+        context: &Context<'_>,
+        input: ReasonInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::SoftDelete {
+            reason: input.reason.clone(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
+    /// Administrative: undo a soft delete.
+    async fn restore_dossier(
+        &self,
+        context: &Context<'_>,
+        input: ReasonInput,
+    ) -> async_graphql::Result<DossierPayload> {
+        let body = CommandBody::RestoreDeleted {
+            reason: input.reason.clone(),
+        };
+        execute(
+            context,
+            &input.id,
+            input.client_mutation_id.clone(),
+            &input,
+            body,
+        )
+        .await
+        .extend()
+    }
+
     /// The applicant withdraws the dossier (status 7).
     async fn withdraw_dossier(
         &self,
