@@ -1162,6 +1162,56 @@ async fn the_graphql_api_serves_each_viewer_their_units_only(db: &Db) {
     );
     assert_eq!(error_code(&report), "FORBIDDEN", "{report}");
 
+    // Worklists stay within its units too.
+    let (_, worklists) = graphql(
+        &address,
+        Some(&officer),
+        "{ dueSoon(withinHours: 720) { holderUnit } overdue { holderUnit } officerLoads(from: \"2025-01-01T00:00:00Z\", to: \"2025-03-01T00:00:00Z\") { assignee open resolved } }",
+    );
+    assert!(worklists["errors"].is_null(), "{worklists}");
+    for list in ["dueSoon", "overdue"] {
+        assert!(
+            worklists["data"][list]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|row| visible.contains(&row["holderUnit"].as_str().unwrap_or_default())),
+            "{worklists}"
+        );
+    }
+    assert!(worklists["data"]["officerLoads"].is_array(), "{worklists}");
+
+    // Reference data, and dossiers with their procedure and holder.
+    let (_, reference) = graphql(
+        &address,
+        Some(&officer),
+        "{ units(level: COMMUNE) { id level } province: units(level: PROVINCE) { id name } procedures(first: 5, level: COMMUNE) { edges { node { code name level cases { id } components { code required } } } pageInfo { hasNextPage } } dossiers(first: 3) { edges { node { procedureCode procedure { code name } holderUnit holder { id name level } } } } }",
+    );
+    assert!(reference["errors"].is_null(), "{reference}");
+    assert_eq!(reference["data"]["units"].as_array().unwrap().len(), 193);
+    assert_eq!(reference["data"]["province"][0]["id"], "000.00.00.H56");
+    let procedures = reference["data"]["procedures"]["edges"].as_array().unwrap();
+    assert_eq!(procedures.len(), 5);
+    assert!(
+        procedures
+            .iter()
+            .all(|edge| edge["node"]["level"] == "COMMUNE")
+    );
+    assert_eq!(
+        reference["data"]["procedures"]["pageInfo"]["hasNextPage"],
+        true
+    );
+    for edge in reference["data"]["dossiers"]["edges"].as_array().unwrap() {
+        assert_eq!(
+            edge["node"]["procedure"]["code"], edge["node"]["procedureCode"],
+            "{edge}"
+        );
+        assert_eq!(
+            edge["node"]["holder"]["id"], edge["node"]["holderUnit"],
+            "{edge}"
+        );
+    }
+
     // Its own report balances.
     let (_, report) = graphql(
         &address,

@@ -72,7 +72,6 @@ pub async fn run(args: Args, database_url: &str) -> anyhow::Result<()> {
     let address = motcua_server::local_address(&listener)?;
     let province = super::reference_data()?;
     let api = ApiSetup {
-        units: std::sync::Arc::clone(province.hierarchy()),
         services: province.services(),
         tokens: args.development.tokens()?,
         development: true,

@@ -290,6 +290,17 @@ impl ProcedureCatalog {
         versions.get(index)
     }
 
+    /// Each procedure's version in force at `at` (codes not yet in force
+    /// left out), in no particular order.
+    pub fn all_in_force(&self, at: DateTime<Utc>) -> impl Iterator<Item = &Arc<Procedure>> {
+        self.versions.values().filter_map(move |versions| {
+            versions
+                .iter()
+                .rev()
+                .find(|version| version.valid_from <= at)
+        })
+    }
+
     /// The number of distinct procedure codes.
     pub fn len(&self) -> usize {
         self.versions.len()

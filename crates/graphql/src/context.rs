@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use motcua_domain::DossierServices;
 use motcua_domain::dossier::Dossier;
 use motcua_domain::role::{Principal, Role};
 use motcua_domain::unit::{UnitHierarchy, UnitId};
@@ -16,12 +17,19 @@ use crate::error::{ApiError, ApiResult};
 #[derive(Clone)]
 pub struct ApiContext {
     pub read_models: ReadModels,
-    /// The unit hierarchy with its history: tenant scopes and reports.
-    pub units: Arc<UnitHierarchy>,
+    /// The reference data: the unit hierarchy with its history (tenant
+    /// scopes, reports), the procedure catalog, the calendars.
+    pub services: DossierServices,
     /// Dossier codes come from the store's daily counters.
     pub store: EventStore,
     /// Where mutations run the Dossier aggregate's commands.
     pub commands: Arc<CommandPath<Dossier>>,
+}
+
+impl ApiContext {
+    pub fn units(&self) -> &UnitHierarchy {
+        &self.services.units
+    }
 }
 
 /// Roles that handle dossiers and so see applicants' personal data.

@@ -156,7 +156,7 @@ async fn execute(
         request = request.disable_introspection();
     }
     if let Some(principal) = principal {
-        match Viewer::new(principal, &endpoint.api.units, Utc::now()) {
+        match Viewer::new(principal, endpoint.api.units(), Utc::now()) {
             Ok(viewer) => request = request.data(viewer),
             Err(error) => {
                 let response = async_graphql::Response::from_errors(vec![

@@ -1,7 +1,8 @@
 //! Output types.
 
-use async_graphql::{Enum, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, SimpleObject};
 use chrono::{DateTime, Utc};
+use motcua_domain::unit::{UnitHierarchy, UnitLevel, UnitVersion};
 use motcua_projections::dossiers::DossierSummary;
 use motcua_projections::report::{Bieu06, GroupKey, Report, ReportRow};
 
@@ -11,6 +12,7 @@ use crate::scalars::mask;
 /// A dossier as lists show it. Personal data is masked unless the viewer
 /// handles dossiers.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Dossier {
     pub id: String,
     /// The dossier code (mã hồ sơ), once accepted.
@@ -259,4 +261,152 @@ pub struct Me {
     pub visible_units: Vec<String>,
     /// Whether applicants' identity numbers reach them unmasked.
     pub sees_personal_data: bool,
+}
+
+#[ComplexObject]
+impl Dossier {
+    /// The procedure (the version the dossier was received under), from
+    /// the catalog in memory.
+    async fn procedure(&self, context: &Context<'_>) -> Option<Procedure> {
+        let api = context.data::<crate::ApiContext>().ok()?;
+        let code = self.procedure_code.as_deref()?.parse().ok()?;
+        let version = u32::try_from(self.procedure_version?).ok()?;
+        api.services
+            .procedures
+            .version(&code, version)
+            .map(|procedure| Procedure::of(procedure))
+    }
+
+    /// The unit holding the dossier now.
+    async fn holder(&self, context: &Context<'_>) -> Option<Unit> {
+        let api = context.data::<crate::ApiContext>().ok()?;
+        let id = self.holder_unit.as_deref()?.parse().ok()?;
+        let hierarchy = api.units();
+        let at = self.closed_at.unwrap_or_else(Utc::now);
+        hierarchy
+            .version_at(&id, at)
+            .or_else(|| hierarchy.history(&id).last())
+            .map(|version| Unit::of(version, hierarchy))
+    }
+}
+
+/// A level of the administration.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Province,
+    District,
+    Commune,
+}
+
+impl Level {
+    pub fn matches(self, level: UnitLevel) -> bool {
+        matches!(
+            (self, level),
+            (Level::Province, UnitLevel::Province)
+                | (Level::District, UnitLevel::District)
+                | (Level::Commune, UnitLevel::Commune)
+        )
+    }
+
+    fn of(level: UnitLevel) -> Level {
+        match level {
+            UnitLevel::Province => Level::Province,
+            UnitLevel::District => Level::District,
+            UnitLevel::Commune => Level::Commune,
+        }
+    }
+}
+
+/// A unit (đơn vị) in one version: its name, level and place in the tree.
+#[derive(SimpleObject)]
+pub struct Unit {
+    /// Its e-ID, e.g. 000.01.20.H56.
+    pub id: String,
+    pub name: String,
+    pub level: Level,
+    pub parent: Option<String>,
+    pub valid_from: DateTime<Utc>,
+    /// When this version ended (reorganised), if it did.
+    pub valid_to: Option<DateTime<Utc>>,
+    /// The units that took over its work when it ended.
+    pub successors: Vec<String>,
+}
+
+impl Unit {
+    pub fn of(version: &UnitVersion, hierarchy: &UnitHierarchy) -> Unit {
+        Unit {
+            id: version.id.to_string(),
+            name: version.name.clone(),
+            level: Level::of(version.level),
+            parent: version.parent.as_ref().map(ToString::to_string),
+            valid_from: version.valid_from,
+            valid_to: version.valid_to,
+            successors: hierarchy
+                .successions()
+                .iter()
+                .filter(|succession| succession.from == version.id)
+                .filter_map(|succession| succession.to.as_ref().map(ToString::to_string))
+                .collect(),
+        }
+    }
+}
+
+/// A case of a procedure, with its own processing time.
+#[derive(SimpleObject)]
+pub struct ProcedureCaseInfo {
+    pub id: String,
+    pub name: String,
+}
+
+/// A document the procedure asks for.
+#[derive(SimpleObject)]
+pub struct ProcedureComponent {
+    pub code: String,
+    pub name: String,
+    pub required: bool,
+}
+
+/// A procedure (thủ tục hành chính) in one version.
+#[derive(SimpleObject)]
+pub struct Procedure {
+    pub code: String,
+    pub version: i32,
+    pub name: String,
+    /// Its field (lĩnh vực).
+    pub field: String,
+    pub level: Level,
+    pub fully_online: bool,
+    pub cases: Vec<ProcedureCaseInfo>,
+    pub components: Vec<ProcedureComponent>,
+}
+
+impl Procedure {
+    pub fn of(procedure: &motcua_domain::procedure::Procedure) -> Procedure {
+        Procedure {
+            code: procedure.code.as_str().to_owned(),
+            version: i32::try_from(procedure.version).unwrap_or(i32::MAX),
+            name: procedure.name.clone(),
+            field: procedure.field.clone(),
+            level: Level::of(procedure.level),
+            fully_online: procedure.online_level
+                == motcua_domain::procedure::OnlineLevel::FullProcess,
+            cases: procedure
+                .cases
+                .iter()
+                .map(|case| ProcedureCaseInfo {
+                    id: case.id.clone(),
+                    name: case.name.clone(),
+                })
+                .collect(),
+            components: procedure
+                .components
+                .iter()
+                .map(|component| ProcedureComponent {
+                    code: component.code.clone(),
+                    name: component.name.clone(),
+                    required: component.required,
+                })
+                .collect(),
+        }
+    }
 }

@@ -16,7 +16,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use motcua_domain::DossierServices;
-use motcua_domain::unit::UnitHierarchy;
 use motcua_graphql::ApiContext;
 use motcua_projections::{ProjectionError, Projector, ProjectorConfig, ReadModels};
 use motcua_store::{CommandPath, CommandPathConfig, EventStore, StoreError};
@@ -29,9 +28,8 @@ pub use health::Health;
 /// What the API serves from besides the database.
 #[derive(Debug, Clone)]
 pub struct ApiSetup {
-    /// The unit hierarchy with its history (tenant scopes, reports).
-    pub units: Arc<UnitHierarchy>,
-    /// What the Dossier aggregate decides with: procedures, units, calendars.
+    /// The reference data: the unit hierarchy with its history (tenant
+    /// scopes, reports), the procedure catalog, the calendars.
     pub services: DossierServices,
     /// Accepts development tokens (`motcua token`).
     pub tokens: DevelopmentTokens,
@@ -95,17 +93,17 @@ pub async fn serve(
 ) -> Result<(), ServerError> {
     let health = Arc::new(Health::new(store.clone()));
     let read_models = ReadModels::new(&store);
-    read_models.store_units(&api.units).await?;
+    read_models.store_units(&api.services.units).await?;
     let context = ApiContext {
         read_models,
-        units: api.units,
         store: store.clone(),
         commands: Arc::new(CommandPath::new(
             store.clone(),
-            api.services,
+            api.services.clone(),
             Vec::new(),
             CommandPathConfig::default(),
         )),
+        services: api.services,
     };
     let (stopping, stop) = watch::channel(false);
     // A future per background task, completing when shutdown begins.

@@ -120,7 +120,7 @@ async fn list(
                 if !viewer.sees(&unit) {
                     return Err(ApiError::Forbidden(format!("you do not see unit {unit}")));
                 }
-                api.units.visible_units(&unit, viewer.now)
+                api.units().visible_units(&unit, viewer.now)
             }
         };
         let statuses = filter

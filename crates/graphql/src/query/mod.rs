@@ -3,7 +3,9 @@
 mod audit;
 mod dossiers;
 mod me;
+mod reference;
 mod report;
+mod worklists;
 
 use async_graphql::MergedObject;
 
@@ -13,4 +15,6 @@ pub struct Query(
     dossiers::DossierQuery,
     report::ReportQuery,
     audit::AuditQuery,
+    reference::ReferenceQuery,
+    worklists::WorklistQuery,
 );
