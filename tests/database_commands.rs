@@ -848,6 +848,17 @@ async fn a_dossier_goes_from_submission_to_its_result_through_the_api(db: &Db) {
         "{stopped}"
     );
 
+    // /metrics counts the commands by action and outcome.
+    let (_, metrics) = http_get(&address, "/metrics");
+    assert!(
+        metrics.contains("motcua_commands_total{action=\"return_result\",outcome=\"ok\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("motcua_commands_total{action=\"forward\",outcome=\"FORBIDDEN\"} 1"),
+        "{metrics}"
+    );
+
     // The audit trail: every event from the log, the state at the first
     // mutation's position, and an intact hash chain.
     let auditor = as_user("auditor", "inspector-1");
@@ -1257,6 +1268,57 @@ async fn the_graphql_api_serves_each_viewer_their_units_only(db: &Db) {
         ),
     );
     assert_eq!(status, 405);
+
+    // Every response carries a request id (the client's, if it sent one),
+    // a large body is refused, JSON is compressed on request.
+    let (_, head) = http_head(&address, "/livez");
+    assert!(head.to_lowercase().contains("x-request-id: "), "{head}");
+    let big = "x".repeat(2 * 1024 * 1024);
+    let (status, _) = http(
+        &address,
+        &format!(
+            "POST /graphql HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{big}",
+            big.len()
+        ),
+    );
+    assert_eq!(status, 413);
+    let body = json!({ "query": "{ me { unit } }" }).to_string();
+    let (_, compressed) = http(
+        &address,
+        &format!(
+            "POST /graphql HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: application/json\r\nAccept-Encoding: gzip\r\nX-Request-Id: test-42\r\nAuthorization: Bearer {officer}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(
+        !compressed.contains("unit"),
+        "a gzipped body reads as bytes: {compressed}"
+    );
+
+    // /metrics counts requests by route, operations and the projection lag.
+    let (status, metrics) = http_get(&address, "/metrics");
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("motcua_http_requests_total{route=\"/graphql\",status=\"200\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            "motcua_http_request_duration_seconds_bucket{route=\"/graphql\",le=\"+Inf\"}"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(
+            "motcua_graphql_operations_total{operation=\"anonymous\",outcome=\"FORBIDDEN\"}"
+        ),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .contains("motcua_projection_lag_events{projection=\"dossiers\",generation=\"1\"} 0"),
+        "{metrics}"
+    );
 
     // GraphiQL comes from the server itself, nothing from a CDN.
     let (status, page) = http_get(&address, "/graphiql");

@@ -25,6 +25,20 @@ pub struct Args {
     /// Seconds between Merkle checkpoints of the log (taken only if it moved).
     #[arg(long, env = "MOTCUA_CHECKPOINT_SECONDS", default_value_t = 3600)]
     checkpoint_seconds: u64,
+    /// Seconds a request may take before it is answered 408.
+    #[arg(long, env = "MOTCUA_REQUEST_TIMEOUT_SECONDS", default_value_t = 30)]
+    request_timeout_seconds: u64,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, env = "MOTCUA_BODY_LIMIT_BYTES", default_value_t = 1024 * 1024)]
+    body_limit_bytes: usize,
+    /// An origin allowed to call the API from a browser (CORS), e.g.
+    /// https://motcua.example.gov.vn; repeat, or separate with commas.
+    #[arg(
+        long = "cors-origin",
+        env = "MOTCUA_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    cors_origins: Vec<String>,
     /// On an empty event log, first write the demonstration province's
     /// history: 3,000 dossiers over the two months before this one, through
     /// the command path, in every state.
@@ -58,6 +72,9 @@ pub async fn run(args: Args, database_url: &str) -> anyhow::Result<()> {
     let config = ServerConfig {
         migrate: !args.no_migrate,
         checkpoint_every: Duration::from_secs(args.checkpoint_seconds.max(1)),
+        request_timeout: Duration::from_secs(args.request_timeout_seconds.max(1)),
+        body_limit: args.body_limit_bytes,
+        cors_origins: args.cors_origins.clone(),
         ..ServerConfig::default()
     };
     motcua_server::prepare(&store, &config)
@@ -78,7 +95,7 @@ pub async fn run(args: Args, database_url: &str) -> anyhow::Result<()> {
     };
     println!(
         "motcua is listening on http://{address} (GraphQL API http://{address}/graphql, \
-         GraphiQL http://{address}/graphiql, liveness /livez, readiness /readyz), on the {} database at {location}. \
+         GraphiQL http://{address}/graphiql, liveness /livez, readiness /readyz, metrics /metrics), on the {} database at {location}. \
          Get a development token with: motcua token --unit 000.00.00.H56 --role supervisor{}",
         store.backend(),
         args.development.flag_if_not_default()

@@ -24,6 +24,8 @@ pub struct ApiContext {
     pub store: EventStore,
     /// Where mutations run the Dossier aggregate's commands.
     pub commands: Arc<CommandPath<Dossier>>,
+    /// Counters for `/metrics`.
+    pub telemetry: Arc<crate::Telemetry>,
 }
 
 impl ApiContext {

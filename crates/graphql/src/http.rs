@@ -173,7 +173,27 @@ async fn execute(
     if let Some(request_id) = &request_id {
         request = request.data(RequestId(request_id.clone()));
     }
+    let operation_name = request.operation_name.clone();
     let mut response = endpoint.schema.execute(request).await;
+    let outcome = response.errors.first().map_or("ok", |error| {
+        error
+            .extensions
+            .as_ref()
+            .and_then(|extensions| extensions.get("code"))
+            .and_then(|code| match code {
+                async_graphql::Value::String(code) => ErrorCode::ALL
+                    .into_iter()
+                    .map(ErrorCode::as_str)
+                    .find(|known| known == code),
+                _ => None,
+            })
+            // Parse and validation errors carry no code of ours.
+            .unwrap_or("INVALID_REQUEST")
+    });
+    endpoint
+        .api
+        .telemetry
+        .operation(operation_name.as_deref(), outcome);
     for error in &mut response.errors {
         let internal = error
             .extensions

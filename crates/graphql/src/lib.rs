@@ -14,6 +14,7 @@ mod http;
 mod mutation;
 mod query;
 mod scalars;
+mod telemetry;
 mod types;
 
 use async_graphql::{EmptySubscription, Schema};
@@ -22,6 +23,7 @@ pub use context::{ApiContext, Viewer};
 pub use error::{ApiError, ErrorCode};
 pub use http::{AuthFailure, Authenticator, RequestId};
 pub use motcua_domain::role::Principal;
+pub use telemetry::Telemetry;
 
 /// The schema's type.
 pub type MotcuaSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;

@@ -9,6 +9,7 @@
 
 mod auth;
 mod health;
+mod metrics;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -49,6 +50,13 @@ pub struct ServerConfig {
     /// How long the projector waits before retrying after an error it may
     /// recover from (the database went away).
     pub projector_retry: Duration,
+    /// Longest a request may take before it is answered 408.
+    pub request_timeout: Duration,
+    /// Largest request body accepted, in bytes (413 beyond).
+    pub body_limit: usize,
+    /// Origins allowed to call the API from a browser (CORS); none: only
+    /// the server's own pages.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ServerConfig {
@@ -58,6 +66,9 @@ impl Default for ServerConfig {
             checkpoint_every: Duration::from_secs(3600),
             projector: ProjectorConfig::default(),
             projector_retry: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            body_limit: 1024 * 1024,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -70,6 +81,8 @@ pub enum ServerError {
     ReadModels(#[from] ProjectionError),
     #[error("cannot serve HTTP: {0}")]
     Http(#[source] std::io::Error),
+    #[error("invalid CORS origin {0:?}")]
+    CorsOrigin(String),
 }
 
 /// Prepares the database: applies pending migrations, or, with
@@ -104,6 +117,7 @@ pub async fn serve(
             CommandPathConfig::default(),
         )),
         services: api.services,
+        telemetry: Arc::default(),
     };
     let (stopping, stop) = watch::channel(false);
     // A future per background task, completing when shutdown begins.
@@ -127,12 +141,24 @@ pub async fn serve(
         tokio::spawn(async move { store.keep_checkpointing(every, stopped).await })
     };
 
-    let app = health::routes(Arc::clone(&health)).merge(motcua_graphql::routes(
-        motcua_graphql::schema(context.clone()),
-        context,
-        Arc::new(api.tokens),
-        api.development,
+    let metrics = Arc::new(metrics::Metrics::new(
+        store.clone(),
+        context.read_models.clone(),
+        Arc::clone(&context.telemetry),
     ));
+    let routes = health::routes(Arc::clone(&health))
+        .merge(metrics::routes(Arc::clone(&metrics)))
+        .merge(motcua_graphql::routes(
+            motcua_graphql::schema(context.clone()),
+            context,
+            Arc::new(api.tokens),
+            api.development,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            metrics::track,
+        ));
+    let app = with_http_layers(routes, &config)?;
     let draining = {
         let health = Arc::clone(&health);
         async move {
@@ -153,6 +179,57 @@ pub async fn serve(
     store.close().await;
     tracing::info!("stopped");
     served
+}
+
+/// The middleware around every route, outermost first: a request id (kept
+/// from the client or made), a span per request carrying it, the id echoed
+/// in the response, compression, the body limit, CORS and the timeout.
+fn with_http_layers(
+    router: axum::Router,
+    config: &ServerConfig,
+) -> Result<axum::Router, ServerError> {
+    use axum::http::{HeaderName, HeaderValue, Method, header};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+    use tower_http::trace::TraceLayer;
+
+    let request_id = HeaderName::from_static("x-request-id");
+    let origins = config
+        .cors_origins
+        .iter()
+        .map(|origin| {
+            HeaderValue::from_str(origin).map_err(|_| ServerError::CorsOrigin(origin.clone()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT]);
+    let trace = TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+        let id = request
+            .headers()
+            .get("x-request-id")
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default();
+        tracing::info_span!("request", method = %request.method(), path = request.uri().path(), request_id = id)
+    });
+    Ok(router.layer(
+        tower::ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+            .layer(trace)
+            .layer(PropagateRequestIdLayer::new(request_id))
+            .layer(tower_http::compression::CompressionLayer::new())
+            .layer(tower_http::limit::RequestBodyLimitLayer::new(
+                config.body_limit,
+            ))
+            // Inside the body limit: CORS and the timeout answer with
+            // bodies of their own, of the router's body type.
+            .layer(cors)
+            .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                config.request_timeout,
+            )),
+    ))
 }
 
 /// Runs the projector until `stopped`, restarting it after errors it may

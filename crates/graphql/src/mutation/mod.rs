@@ -665,9 +665,39 @@ async fn execute(
         at: Utc::now(),
         body,
     };
+    let action = command.body.action().as_str();
+    let outcome = run(
+        api,
+        viewer,
+        &dossier_id,
+        command,
+        &command_context,
+        submitting,
+        client_mutation_id,
+    )
+    .await;
+    api.telemetry.command(
+        action,
+        match &outcome {
+            Ok(_) => "ok",
+            Err(error) => error.code().as_str(),
+        },
+    );
+    outcome
+}
+
+async fn run(
+    api: &crate::ApiContext,
+    viewer: &crate::Viewer,
+    dossier_id: &DossierId,
+    command: DossierCommand,
+    command_context: &CommandContext,
+    submitting: bool,
+    client_mutation_id: Option<String>,
+) -> ApiResult<DossierPayload> {
     match api
         .commands
-        .execute(dossier_id.as_str(), command, &command_context)
+        .execute(dossier_id.as_str(), command, command_context)
         .await
     {
         Ok(committed) => Ok(DossierPayload {
