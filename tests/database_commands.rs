@@ -925,6 +925,57 @@ async fn a_dossier_goes_from_submission_to_its_result_through_the_api(db: &Db) {
     assert_eq!(rest, "Stopped.\n");
 }
 
+/// From outside the project, with the JavaScript reference tools: the
+/// graphql-http server audit passes every MUST against the real server
+/// (with and without a token), and graphql-js validates the committed
+/// operations against the committed schema. Needs Node.js and npm (the
+/// packages come from `graphql/tests/package-lock.json`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_graphql_http_audit_passes_and_the_operations_validate() {
+    let checks = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("graphql/tests");
+    let node = |args: &[&str]| {
+        Command::new("node")
+            .args(args)
+            .current_dir(&checks)
+            .output()
+            .unwrap_or_else(|error| panic!("cannot run node ({error}): install Node.js"))
+    };
+    if !checks.join("node_modules/graphql-http").exists() {
+        let installed = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&checks)
+            .output()
+            .unwrap_or_else(|error| panic!("cannot run npm ({error}): install npm"));
+        assert!(installed.status.success(), "{installed:?}");
+    }
+    let validated = node(&["validate.mjs"]);
+    assert!(
+        validated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&validated.stdout)
+    );
+
+    let db = Db::sqlite();
+    db.migrated().await;
+    let ((mut child, _out), address) = start_server(&db);
+    let url = format!("http://{address}/graphql");
+    let supervisor = token(&db, "000.00.00.H56", "supervisor");
+    for audit in [
+        node(&["audit.mjs", &url, &supervisor]),
+        node(&["audit.mjs", &url]),
+    ] {
+        let report = String::from_utf8_lossy(&audit.stdout);
+        assert!(audit.status.success(), "{report}");
+        assert!(report.contains("0 MUST audits failed"), "{report}");
+    }
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    assert!(child.wait().unwrap().success());
+}
+
 /// GraphiQL renders in a real browser that can reach nothing but the
 /// server (every other address goes to a dead proxy; loopback bypasses
 /// proxies), and its schema

@@ -208,17 +208,24 @@ async fn execute(
         }
     }
     // Errors before execution (parse, validation, limits) are request
-    // errors: 400 under the GraphQL response media type.
-    let status = if media == ResponseMedia::GraphqlResponse
-        && response.data == async_graphql::Value::Null
+    // errors: no `data` entry, and 400 under the GraphQL response media type.
+    let request_error = response.data == async_graphql::Value::Null
         && !response.errors.is_empty()
-        && response.errors.iter().all(|error| error.path.is_empty())
-    {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    respond(media, status, &response)
+        && response.errors.iter().all(|error| error.path.is_empty());
+    if request_error {
+        let status = match media {
+            ResponseMedia::GraphqlResponse => StatusCode::BAD_REQUEST,
+            ResponseMedia::Json => StatusCode::OK,
+        };
+        let body = serde_json::json!({ "errors": response.errors });
+        return (
+            status,
+            [(header::CONTENT_TYPE, media.content_type())],
+            body.to_string(),
+        )
+            .into_response();
+    }
+    respond(media, StatusCode::OK, &response)
 }
 
 fn is_mutation(request: &async_graphql::Request) -> bool {
