@@ -927,11 +927,12 @@ async fn a_dossier_goes_from_submission_to_its_result_through_the_api(db: &Db) {
 
 /// From outside the project, with the JavaScript reference tools: the
 /// graphql-http server audit passes every MUST against the real server
-/// (with and without a token), and graphql-js validates the committed
-/// operations against the committed schema. Needs Node.js and npm (the
+/// (with and without a token), graphql-js validates the committed
+/// operations against the committed schema, and the graphql-ws client
+/// receives a unit's changes, and only its own. Needs Node.js and npm (the
 /// packages come from `graphql/tests/package-lock.json`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_graphql_http_audit_passes_and_the_operations_validate() {
+async fn the_api_passes_the_reference_clients_checks() {
     let checks = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("graphql/tests");
     let node = |args: &[&str]| {
         Command::new("node")
@@ -940,7 +941,10 @@ async fn the_graphql_http_audit_passes_and_the_operations_validate() {
             .output()
             .unwrap_or_else(|error| panic!("cannot run node ({error}): install Node.js"))
     };
-    if !checks.join("node_modules/graphql-http").exists() {
+    let installed = ["graphql", "graphql-http", "graphql-ws", "ws"]
+        .iter()
+        .all(|package| checks.join("node_modules").join(package).exists());
+    if !installed {
         let installed = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&checks)
@@ -968,6 +972,94 @@ async fn the_graphql_http_audit_passes_and_the_operations_validate() {
         assert!(audit.status.success(), "{report}");
         assert!(report.contains("0 MUST audits failed"), "{report}");
     }
+
+    // Subscriptions through the graphql-ws client: a commune's officer gets
+    // its own new dossier; another commune's officer gets nothing; a bad
+    // token is turned away.
+    let province = motcua_seed::Province::generate(motcua_seed::DEMO_SEED).unwrap();
+    let communes: Vec<String> = province
+        .units()
+        .iter()
+        .filter(|unit| unit.kind == motcua_seed::UnitKind::Commune)
+        .take(2)
+        .map(|unit| unit.id.to_string())
+        .collect();
+    let procedure = &province
+        .procedures()
+        .iter()
+        .find(|entry| entry.handler == motcua_seed::Handler::AnyCommune)
+        .unwrap()
+        .procedure;
+    let ws = format!("ws://{address}/graphql/ws");
+    let subscribe = |token: &str, seconds: &str| {
+        let mut child = Command::new("node")
+            .args(["subscribe.mjs", &ws, token, "1", seconds])
+            .current_dir(&checks)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        std::io::BufRead::read_line(&mut out, &mut first).unwrap();
+        (child, out, first)
+    };
+    let here = token(&db, &communes[0], "reception_officer");
+    let there = token(&db, &communes[1], "reception_officer");
+    let (mut mine, mut mine_out, first) = subscribe(&here, "30");
+    assert_eq!(first.trim(), "connected");
+    let (mut theirs, mut theirs_out, first) = subscribe(&there, "5");
+    assert_eq!(first.trim(), "connected");
+    let documents: Vec<Value> = procedure
+        .required_components()
+        .map(|component| json!({ "component": component.code, "name": component.name }))
+        .collect();
+    let submitted = mutate(
+        &address,
+        &here,
+        "submitDossier",
+        json!({
+            "unit": communes[0],
+            "channel": "IN_PERSON",
+            "procedureCode": procedure.code.as_str(),
+            "caseId": procedure.cases[0].id,
+            "applicant": { "kind": "CITIZEN", "name": "Phạm Thị Dung", "identityNumber": "079188001234" },
+            "documents": documents,
+            "acceptNow": true,
+        }),
+    );
+    let code = submitted["data"]["submitDossier"]["dossier"]["code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut event = String::new();
+    std::io::BufRead::read_line(&mut mine_out, &mut event).unwrap();
+    let event: Value = serde_json::from_str(&event).unwrap_or_else(|_| panic!("{event}"));
+    assert_eq!(
+        event["data"]["dossierChanged"]["code"],
+        code.as_str(),
+        "{event}"
+    );
+    assert_eq!(
+        event["data"]["dossierChanged"]["identityNumber"],
+        "079188001234"
+    );
+    assert!(mine.wait().unwrap().success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut theirs_out, &mut rest).unwrap();
+    assert_eq!(
+        rest.trim(),
+        "timeout",
+        "another commune saw the change: {rest}"
+    );
+    assert!(theirs.wait().unwrap().success());
+    let (mut refused, mut refused_out, first) = subscribe("not-a-token", "10");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut refused_out, &mut rest).unwrap();
+    assert!(
+        first.starts_with("closed 4403") || rest.contains("closed 4403"),
+        "{first}{rest}"
+    );
+    assert!(refused.wait().unwrap().success());
     let terminated = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

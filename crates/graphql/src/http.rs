@@ -11,6 +11,7 @@ use std::sync::Arc;
 use async_graphql::parser::types::OperationType;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -50,6 +51,9 @@ struct Endpoint {
     development: bool,
 }
 
+/// How a refused websocket `connection_init` begins its close reason.
+const UNAUTHENTICATED_CLOSE: &str = "unauthenticated: ";
+
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
 
@@ -62,6 +66,7 @@ pub fn routes(
 ) -> Router {
     Router::new()
         .route("/graphql", get(get_graphql).post(post_graphql))
+        .route("/graphql/ws", get(websocket))
         .with_state(Endpoint {
             schema,
             api,
@@ -101,6 +106,95 @@ async fn post_graphql(
         }
     };
     execute(&endpoint, &headers, media, request, false).await
+}
+
+/// Subscriptions over a websocket (graphql-transport-ws, or the legacy
+/// graphql-ws), authenticated by the token in `connection_init`'s payload
+/// (`{"Authorization": "Bearer …"}`, as browsers cannot set headers on a
+/// websocket); a connection without a valid one is closed (4403).
+async fn websocket(
+    State(endpoint): State<Endpoint>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocket, WebSocketProtocols, WsMessage};
+    use futures_util::{SinkExt, StreamExt, future};
+
+    let protocol = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|protocols| {
+            protocols
+                .split(',')
+                .find_map(|protocol| protocol.trim().parse::<WebSocketProtocols>().ok())
+        });
+    let Some(protocol) = protocol else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "ask for the graphql-transport-ws subprotocol",
+        )
+            .into_response();
+    };
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| async move {
+            let (mut sink, stream) = socket.split();
+            let incoming = stream
+                .take_while(|message| future::ready(message.is_ok()))
+                .filter_map(|message| {
+                    future::ready(match message {
+                        Ok(Message::Text(text)) => Some(text.as_bytes().to_vec()),
+                        Ok(Message::Binary(bytes)) => Some(bytes.to_vec()),
+                        _ => None,
+                    })
+                });
+            let authenticator = Arc::clone(&endpoint.authenticator);
+            let api = endpoint.api.clone();
+            let mut outgoing = WebSocket::new(endpoint.schema.clone(), incoming, protocol)
+                .on_connection_init(move |payload| async move {
+                    // Every refusal here is the client's token's fault.
+                    let refused = |reason: String| {
+                        async_graphql::Error::new(format!("{UNAUTHENTICATED_CLOSE}{reason}"))
+                    };
+                    let token = payload
+                        .get("Authorization")
+                        .or_else(|| payload.get("authorization"))
+                        .and_then(|value| value.as_str())
+                        .and_then(|value| value.strip_prefix("Bearer "))
+                        .map(str::trim)
+                        .ok_or_else(|| refused("a bearer token is required".to_owned()))?;
+                    let principal = authenticator
+                        .authenticate(token)
+                        .await
+                        .map_err(|failure| refused(failure.0))?;
+                    let viewer = Viewer::new(principal, api.units(), Utc::now())
+                        .map_err(|error| refused(error.to_string()))?;
+                    let mut data = async_graphql::Data::default();
+                    data.insert(viewer);
+                    Ok(data)
+                })
+                .map(|message| match message {
+                    WsMessage::Text(text) => Message::Text(text.into()),
+                    // graphql-transport-ws closes a refused connection_init
+                    // with 4403 Forbidden (async-graphql says 1002).
+                    WsMessage::Close(code, reason) => {
+                        let code = if reason.starts_with(UNAUTHENTICATED_CLOSE) {
+                            4403
+                        } else {
+                            code
+                        };
+                        Message::Close(Some(CloseFrame {
+                            code,
+                            reason: reason.into(),
+                        }))
+                    }
+                });
+            while let Some(message) = outgoing.next().await {
+                if sink.send(message).await.is_err() {
+                    break;
+                }
+            }
+        })
 }
 
 async fn get_graphql(

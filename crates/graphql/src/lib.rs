@@ -14,10 +14,11 @@ mod http;
 mod mutation;
 mod query;
 mod scalars;
+mod subscription;
 mod telemetry;
 mod types;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 
 pub use context::{ApiContext, Viewer};
 pub use error::{ApiError, ErrorCode};
@@ -26,7 +27,7 @@ pub use motcua_domain::role::Principal;
 pub use telemetry::Telemetry;
 
 /// The schema's type.
-pub type MotcuaSchema = Schema<query::Query, mutation::Mutation, EmptySubscription>;
+pub type MotcuaSchema = Schema<query::Query, mutation::Mutation, subscription::Subscription>;
 
 /// Limits on what one request may ask: deep or wide queries are refused
 /// before they reach the database.
@@ -38,7 +39,7 @@ pub fn schema(context: ApiContext) -> MotcuaSchema {
     Schema::build(
         query::Query::default(),
         mutation::Mutation,
-        EmptySubscription,
+        subscription::Subscription,
     )
     .data(context)
     .limit_depth(MAX_DEPTH)
@@ -61,7 +62,7 @@ pub fn sdl() -> String {
     Schema::build(
         query::Query::default(),
         mutation::Mutation,
-        EmptySubscription,
+        subscription::Subscription,
     )
     .finish()
     .sdl()

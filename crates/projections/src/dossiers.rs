@@ -75,6 +75,8 @@ pub struct DossierFilter {
     pub identity_number: Option<String>,
     /// Soft-deleted dossiers are hidden unless asked for.
     pub include_deleted: bool,
+    /// Only these dossiers (aggregate ids), if any are named.
+    pub ids: Vec<String>,
 }
 
 /// `[from, to)`, either end open.
@@ -421,6 +423,11 @@ impl<'a> SelectBuilder<'a> {
         }
         if !filter.include_deleted {
             self.condition("NOT deleted".to_owned());
+        }
+        if !filter.ids.is_empty() {
+            let ids = self.bind_list(Bind::TextList(filter.ids.clone()));
+            let test = member_of(&ids);
+            self.condition(format!("aggregate_id {test}"));
         }
         if !filter.statuses.is_empty() {
             let statuses = self.bind_list(Bind::IntList(

@@ -160,6 +160,7 @@ async fn list(
             text: filter.text,
             identity_number: None,
             include_deleted: filter.include_deleted,
+            ids: Vec::new(),
         };
         let read_order = match order {
             DossierListOrder::DueFirst => DossierOrder::DueFirst,
