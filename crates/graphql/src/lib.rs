@@ -20,6 +20,7 @@ mod types;
 
 use async_graphql::Schema;
 
+pub use async_graphql::Request;
 pub use context::{ApiContext, Viewer};
 pub use error::{ApiError, ErrorCode};
 pub use http::{AuthFailure, Authenticator, RequestId};
