@@ -1068,6 +1068,82 @@ async fn the_api_passes_the_reference_clients_checks() {
     assert!(child.wait().unwrap().success());
 }
 
+/// With the identity provider configured, development tokens are refused:
+/// `motcua token` will not make one, and the server answers one 401; the
+/// schema is not open to introspection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_settings_turn_development_tokens_away() {
+    let db = Db::sqlite();
+    db.migrated().await;
+    let key = db.scratch("dev.key");
+    let development = token(&db, "000.00.00.H56", "supervisor");
+    let refused = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .env("MOTCUA_JWKS_URL", "http://127.0.0.1:9/certs")
+        .args(["token", "--unit", "000.00.00.H56", "--role", "supervisor"])
+        .args(["--dev-key-file", key.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("development tokens are refused"),
+        "{refused:?}"
+    );
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .env_remove("DATABASE_URL")
+        .args([
+            "--database-url",
+            &db.url,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--dev-key-file", key.to_str().unwrap()])
+        .args(["--jwks-url", "http://127.0.0.1:9/certs"])
+        .args(["--jwt-issuer", "https://sso.example.gov.vn/realms/motcua"])
+        .args(["--jwt-audience", "motcua-api"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    std::io::BufRead::read_line(&mut out, &mut banner).unwrap();
+    assert!(
+        banner.contains("Tokens come from https://sso.example.gov.vn/realms/motcua"),
+        "{banner}"
+    );
+    assert!(!banner.contains("motcua token"), "{banner}");
+    let address = banner["motcua is listening on http://".len()..]
+        .split_once(' ')
+        .unwrap()
+        .0
+        .to_owned();
+    let (status, response) = graphql(&address, Some(&development), "{ me { unit } }");
+    assert_eq!(
+        (status, error_code(&response)),
+        (401, "UNAUTHENTICATED"),
+        "{response}"
+    );
+    let (_, introspection) = graphql(&address, None, "{ __schema { queryType { name } } }");
+    assert!(
+        introspection["data"]["__schema"].is_null(),
+        "introspection is closed: {introspection}"
+    );
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http_get(&address, "/readyz").0 != 200 {
+        assert!(Instant::now() < deadline, "never ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let terminated = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    assert!(child.wait().unwrap().success());
+}
+
 /// GraphiQL renders in a real browser that can reach nothing but the
 /// server (every other address goes to a dead proxy; loopback bypasses
 /// proxies), and its schema

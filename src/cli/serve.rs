@@ -5,11 +5,13 @@
 //! `motcua serve --demo-data`.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Datelike;
-use motcua_server::{ApiSetup, ServerConfig};
+use motcua_graphql::Authenticator;
+use motcua_server::{ApiSetup, JwksSettings, JwksTokens, ServerConfig};
 use motcua_store::database_location;
 use tokio::net::TcpListener;
 
@@ -44,6 +46,16 @@ pub struct Args {
     /// the command path, in every state.
     #[arg(long, env = "MOTCUA_DEMO_DATA")]
     demo_data: bool,
+    /// Production: the identity provider's key set (JWKS) that signs the
+    /// tokens (RS256 or ES256); without it, development tokens are accepted.
+    #[arg(long, env = "MOTCUA_JWKS_URL", requires_all = ["jwt_issuer", "jwt_audience"])]
+    jwks_url: Option<String>,
+    /// The issuer (`iss`) production tokens must name.
+    #[arg(long, env = "MOTCUA_JWT_ISSUER")]
+    jwt_issuer: Option<String>,
+    /// The audience (`aud`) production tokens must name: this API.
+    #[arg(long, env = "MOTCUA_JWT_AUDIENCE")]
+    jwt_audience: Option<String>,
     #[command(flatten)]
     development: super::token::DevelopmentKey,
 }
@@ -88,17 +100,36 @@ pub async fn run(args: Args, database_url: &str) -> anyhow::Result<()> {
         .with_context(|| format!("listening on {}", args.listen))?;
     let address = motcua_server::local_address(&listener)?;
     let province = super::reference_data()?;
+    let (authenticator, development, how_to_get_a_token): (Arc<dyn Authenticator>, bool, String) =
+        match (&args.jwks_url, &args.jwt_issuer, &args.jwt_audience) {
+            (Some(jwks_url), Some(issuer), Some(audience)) => (
+                Arc::new(JwksTokens::new(JwksSettings {
+                    jwks_url: jwks_url.clone(),
+                    issuer: issuer.clone(),
+                    audience: audience.clone(),
+                })),
+                false,
+                format!("Tokens come from {issuer} (keys at {jwks_url}), for audience {audience}."),
+            ),
+            _ => (
+                Arc::new(args.development.tokens()?),
+                true,
+                format!(
+                    "Get a development token with: motcua token --unit 000.00.00.H56 --role supervisor{}",
+                    args.development.flag_if_not_default()
+                ),
+            ),
+        };
     let api = ApiSetup {
         services: province.services(),
-        tokens: args.development.tokens()?,
-        development: true,
+        authenticator,
+        development,
     };
     println!(
         "motcua is listening on http://{address} (GraphQL API http://{address}/graphql, \
-         GraphiQL http://{address}/graphiql, liveness /livez, readiness /readyz, metrics /metrics), on the {} database at {location}. \
-         Get a development token with: motcua token --unit 000.00.00.H56 --role supervisor{}",
+         GraphiQL http://{address}/graphiql, liveness /livez, readiness /readyz, metrics /metrics), \
+         on the {} database at {location}. {how_to_get_a_token}",
         store.backend(),
-        args.development.flag_if_not_default()
     );
     motcua_server::serve(store, listener, config, api, super::shutdown_signal()).await?;
     println!("Stopped.");

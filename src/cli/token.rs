@@ -65,6 +65,12 @@ fn parse_role(text: &str) -> Result<Role, String> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    // Production settings present: tokens come from the identity provider.
+    if std::env::var_os("MOTCUA_JWKS_URL").is_some() {
+        anyhow::bail!(
+            "development tokens are refused where MOTCUA_JWKS_URL is set: get a token from the identity provider"
+        );
+    }
     if args.hours < 1 {
         anyhow::bail!("--hours must be at least 1");
     }

@@ -9,6 +9,7 @@
 
 mod auth;
 mod health;
+mod jwks;
 mod metrics;
 
 use std::future::Future;
@@ -25,15 +26,17 @@ use tokio::sync::watch;
 
 pub use auth::{DevelopmentTokens, TokenError};
 pub use health::Health;
+pub use jwks::{JwksSettings, JwksTokens};
 
 /// What the API serves from besides the database.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ApiSetup {
     /// The reference data: the unit hierarchy with its history (tenant
     /// scopes, reports), the procedure catalog, the calendars.
     pub services: DossierServices,
-    /// Accepts development tokens (`motcua token`).
-    pub tokens: DevelopmentTokens,
+    /// Who accepts bearer tokens: [`JwksTokens`] in production,
+    /// [`DevelopmentTokens`] on a developer's machine.
+    pub authenticator: Arc<dyn motcua_graphql::Authenticator>,
     /// Development mode: schema introspection for everyone.
     pub development: bool,
 }
@@ -151,7 +154,7 @@ pub async fn serve(
         .merge(motcua_graphql::routes(
             motcua_graphql::schema(context.clone()),
             context,
-            Arc::new(api.tokens),
+            api.authenticator,
             api.development,
         ))
         .layer(axum::middleware::from_fn_with_state(
