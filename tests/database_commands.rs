@@ -559,12 +559,7 @@ async fn motcua_without_a_command_serves_demonstration_data() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 
-    let terminated = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(terminated.success());
-    assert!(child.wait().unwrap().success());
+    stop(&mut child);
 
     // A second start finds the log full and seeds nothing.
     let again = Command::new(env!("CARGO_BIN_EXE_motcua"))
@@ -591,12 +586,7 @@ async fn motcua_without_a_command_serves_demonstration_data() {
         assert!(Instant::now() < deadline, "never ready");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let terminated = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(terminated.success());
-    assert!(child.wait().unwrap().success());
+    stop(&mut child);
 }
 
 const PAYLOAD: &str =
@@ -914,12 +904,7 @@ async fn a_dossier_goes_from_submission_to_its_result_through_the_api(db: &Db) {
         "the desk handles it: {handled}"
     );
 
-    let terminated = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(terminated.success());
-    assert!(child.wait().unwrap().success());
+    stop(&mut child);
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
     assert_eq!(rest, "Stopped.\n");
@@ -1060,12 +1045,7 @@ async fn the_api_passes_the_reference_clients_checks() {
         "{first}{rest}"
     );
     assert!(refused.wait().unwrap().success());
-    let terminated = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(terminated.success());
-    assert!(child.wait().unwrap().success());
+    stop(&mut child);
 }
 
 /// With the identity provider configured, development tokens are refused:
@@ -1136,12 +1116,7 @@ async fn production_settings_turn_development_tokens_away() {
         assert!(Instant::now() < deadline, "never ready");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let terminated = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(terminated.success());
-    assert!(child.wait().unwrap().success());
+    stop(&mut child);
 }
 
 /// GraphiQL renders in a real browser that can reach nothing but the
@@ -1190,6 +1165,11 @@ async fn graphiql_works_in_a_browser_without_internet() {
     // when it worked, its errors when it did not.
     assert!(!dom.contains("errors"), "introspection failed: {dom}");
 
+    stop(&mut child);
+}
+
+/// Stops a server with SIGTERM; it must exit cleanly.
+fn stop(child: &mut std::process::Child) {
     let terminated = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -1565,12 +1545,7 @@ async fn the_graphql_api_serves_each_viewer_their_units_only(db: &Db) {
     }
     assert_eq!(http_get(&address, "/graphiql/elsewhere.js").0, 404);
 
-    let terminated = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(terminated.success());
-    assert!(child.wait().unwrap().success());
+    stop(&mut child);
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
     assert_eq!(rest, "Stopped.\n");

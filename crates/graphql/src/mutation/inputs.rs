@@ -12,6 +12,46 @@ use serde::Serialize;
 use crate::error::{ApiError, ApiResult};
 use crate::scalars::unit_id;
 
+/// What every input of a command on an existing dossier carries besides its data.
+pub trait CommandInput: Serialize {
+    /// The dossier's id.
+    fn id(&self) -> &str;
+    fn client_mutation_id(&self) -> Option<&str>;
+}
+
+macro_rules! command_inputs {
+    ($($input:ident),* $(,)?) => {
+        $(impl CommandInput for $input {
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn client_mutation_id(&self) -> Option<&str> {
+                self.client_mutation_id.as_deref()
+            }
+        })*
+    };
+}
+
+command_inputs!(
+    DossierInput,
+    ReasonInput,
+    NoteInput,
+    ForwardInput,
+    AssignInput,
+    RequestSupplementInput,
+    DocumentsInput,
+    SubmitDraftInput,
+    IssueResultInput,
+    ReturnResultInput,
+    RequestCompletionInput,
+    RequestPaymentInput,
+    ConfirmPaymentInput,
+    RefundPaymentInput,
+    ToUnitInput,
+    IssueApologyInput,
+    CorrectDueDateInput,
+);
+
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum SubmissionChannel {
     InPerson,

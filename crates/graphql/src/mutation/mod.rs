@@ -67,18 +67,12 @@ impl Mutation {
         context: &Context<'_>,
         input: ReasonInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::Refuse {
-            reason: input.reason.clone(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::Refuse {
+                reason: input.reason.clone(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// Send an accepted dossier to the department that processes it.
@@ -87,20 +81,14 @@ impl Mutation {
         context: &Context<'_>,
         input: ForwardInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::Forward {
-            department: input.department.clone(),
-            step_due_at: input.step_due_at,
-            note: input.note.clone(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::Forward {
+                department: input.department.clone(),
+                step_due_at: input.step_due_at,
+                note: input.note.clone(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// Assign the dossier to a specialist of the department.
@@ -109,20 +97,14 @@ impl Mutation {
         context: &Context<'_>,
         input: AssignInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::Assign {
-            specialist: input.specialist.clone(),
-            step_due_at: input.step_due_at,
-            note: input.note.clone(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::Assign {
+                specialist: input.specialist.clone(),
+                step_due_at: input.step_due_at,
+                note: input.note.clone(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// Ask the applicant for a supplement: the clock stops until it comes.
@@ -131,20 +113,14 @@ impl Mutation {
         context: &Context<'_>,
         input: RequestSupplementInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::RequestSupplement {
-            reason: input.reason.clone(),
-            missing_items: input.missing_items.clone(),
-            applicant_deadline: input.applicant_deadline,
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::RequestSupplement {
+                reason: input.reason.clone(),
+                missing_items: input.missing_items.clone(),
+                applicant_deadline: input.applicant_deadline,
+            })
+        })
         .await
-        .extend()
     }
 
     /// Record the supplement the applicant brought in.
@@ -153,22 +129,16 @@ impl Mutation {
         context: &Context<'_>,
         input: DocumentsInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::ReceiveSupplement {
-            documents: input
-                .documents
-                .iter()
-                .map(DocumentInput::to_domain)
-                .collect(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::ReceiveSupplement {
+                documents: input
+                    .documents
+                    .iter()
+                    .map(DocumentInput::to_domain)
+                    .collect(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// The specialist submits the draft result for approval.
@@ -177,19 +147,13 @@ impl Mutation {
         context: &Context<'_>,
         input: SubmitDraftInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::SubmitDraft {
-            summary: input.summary.clone(),
-            document_ref: input.document_ref.clone(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::SubmitDraft {
+                summary: input.summary.clone(),
+                document_ref: input.document_ref.clone(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// The unit leader approves the draft.
@@ -198,18 +162,12 @@ impl Mutation {
         context: &Context<'_>,
         input: NoteInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::ApproveDraft {
-            note: input.note.clone(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::ApproveDraft {
+                note: input.note.clone(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// The unit leader sends the draft back to the specialist.
@@ -218,18 +176,12 @@ impl Mutation {
         context: &Context<'_>,
         input: ReasonInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::SendBackDraft {
-            reason: input.reason.clone(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::SendBackDraft {
+                reason: input.reason.clone(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// Record the signed result.
@@ -238,21 +190,15 @@ impl Mutation {
         context: &Context<'_>,
         input: IssueResultInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::IssueResult {
-            number: input.number.clone(),
-            signer: input.signer.clone(),
-            signed_on: input.signed_on,
-            document_ref: input.document_ref.clone(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::IssueResult {
+                number: input.number.clone(),
+                signer: input.signer.clone(),
+                signed_on: input.signed_on,
+                document_ref: input.document_ref.clone(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// Hand the result to the applicant: the dossier is done.
@@ -261,19 +207,13 @@ impl Mutation {
         context: &Context<'_>,
         input: ReturnResultInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::ReturnResult {
-            method: input.method.to_domain(),
-            recipient: input.recipient.clone(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::ReturnResult {
+                method: input.method.to_domain(),
+                recipient: input.recipient.clone(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// At reception: the file is incomplete; the applicant is asked (once)
@@ -283,19 +223,13 @@ impl Mutation {
         context: &Context<'_>,
         input: RequestCompletionInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::RequestCompletion {
-            missing: input.missing.clone(),
-            reason: input.reason.clone(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::RequestCompletion {
+                missing: input.missing.clone(),
+                reason: input.reason.clone(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// The applicant completes the file asked for at reception.
@@ -304,22 +238,16 @@ impl Mutation {
         context: &Context<'_>,
         input: DocumentsInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::ProvideCompletion {
-            documents: input
-                .documents
-                .iter()
-                .map(DocumentInput::to_domain)
-                .collect(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::ProvideCompletion {
+                documents: input
+                    .documents
+                    .iter()
+                    .map(DocumentInput::to_domain)
+                    .collect(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// Ask for the procedure's fees and charges.
@@ -328,18 +256,12 @@ impl Mutation {
         context: &Context<'_>,
         input: RequestPaymentInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::RequestPayment {
-            items: input.items(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::RequestPayment {
+                items: input.items(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// Record a payment received.
@@ -348,20 +270,14 @@ impl Mutation {
         context: &Context<'_>,
         input: ConfirmPaymentInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::ConfirmPayment {
-            amount_vnd: input.amount_vnd,
-            receipt_number: input.receipt_number.clone(),
-            method: input.method.to_domain(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::ConfirmPayment {
+                amount_vnd: input.amount_vnd,
+                receipt_number: input.receipt_number.clone(),
+                method: input.method.to_domain(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// Exempt the applicant from the fees.
@@ -370,18 +286,12 @@ impl Mutation {
         context: &Context<'_>,
         input: ReasonInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::ExemptPayment {
-            reason: input.reason.clone(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::ExemptPayment {
+                reason: input.reason.clone(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// Pay back (part of) what was paid.
@@ -390,19 +300,13 @@ impl Mutation {
         context: &Context<'_>,
         input: RefundPaymentInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::RefundPayment {
-            amount_vnd: input.amount_vnd,
-            reason: input.reason.clone(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::RefundPayment {
+                amount_vnd: input.amount_vnd,
+                reason: input.reason.clone(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// Liên thông: hand the dossier to another unit to process.
@@ -411,19 +315,13 @@ impl Mutation {
         context: &Context<'_>,
         input: ToUnitInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::Transfer {
-            to_unit: crate::scalars::unit_id("toUnit", &input.to_unit).extend()?,
-            reason: input.reason.clone(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::Transfer {
+                to_unit: crate::scalars::unit_id("toUnit", &input.to_unit)?,
+                reason: input.reason.clone(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// After a reorganisation: an open dossier of a dissolved or merged
@@ -433,19 +331,13 @@ impl Mutation {
         context: &Context<'_>,
         input: ToUnitInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::HandOver {
-            to_unit: crate::scalars::unit_id("toUnit", &input.to_unit).extend()?,
-            reason: input.reason.clone(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::HandOver {
+                to_unit: crate::scalars::unit_id("toUnit", &input.to_unit)?,
+                reason: input.reason.clone(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// Apologise for a late result and set a new appointment.
@@ -454,19 +346,13 @@ impl Mutation {
         context: &Context<'_>,
         input: IssueApologyInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::IssueApology {
-            new_appointment: input.new_appointment,
-            reason: input.reason.clone(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::IssueApology {
+                new_appointment: input.new_appointment,
+                reason: input.reason.clone(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// Stop processing the dossier (status 8).
@@ -475,18 +361,12 @@ impl Mutation {
         context: &Context<'_>,
         input: ReasonInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::StopProcessing {
-            reason: input.reason.clone(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::StopProcessing {
+                reason: input.reason.clone(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// Administrative correction of the due date (and the appointment).
@@ -495,19 +375,13 @@ impl Mutation {
         context: &Context<'_>,
         input: CorrectDueDateInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::CorrectDueDate {
-            due_at: input.due_at,
-            reason: input.reason.clone(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::CorrectDueDate {
+                due_at: input.due_at,
+                reason: input.reason.clone(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// Administrative: hide a dossier entered by mistake (it counts in no report).
@@ -516,18 +390,12 @@ impl Mutation {
         context: &Context<'_>,
         input: ReasonInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::SoftDelete {
-            reason: input.reason.clone(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::SoftDelete {
+                reason: input.reason.clone(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// Administrative: undo a soft delete.
@@ -536,18 +404,12 @@ impl Mutation {
         context: &Context<'_>,
         input: ReasonInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::RestoreDeleted {
-            reason: input.reason.clone(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::RestoreDeleted {
+                reason: input.reason.clone(),
+            })
+        })
         .await
-        .extend()
     }
 
     /// The applicant withdraws the dossier (status 7).
@@ -556,19 +418,31 @@ impl Mutation {
         context: &Context<'_>,
         input: ReasonInput,
     ) -> async_graphql::Result<DossierPayload> {
-        let body = CommandBody::Withdraw {
-            reason: input.reason.clone(),
-        };
-        execute(
-            context,
-            &input.id,
-            input.client_mutation_id.clone(),
-            &input,
-            body,
-        )
+        command(context, &input, |input| {
+            Ok(CommandBody::Withdraw {
+                reason: input.reason.clone(),
+            })
+        })
         .await
-        .extend()
     }
+}
+
+/// Runs the command that `body` makes of `input` on the dossier it names.
+async fn command<I: CommandInput>(
+    context: &Context<'_>,
+    input: &I,
+    body: impl FnOnce(&I) -> ApiResult<CommandBody>,
+) -> async_graphql::Result<DossierPayload> {
+    let body = body(input).extend()?;
+    execute(
+        context,
+        input.id(),
+        input.client_mutation_id().map(str::to_owned),
+        input,
+        body,
+    )
+    .await
+    .extend()
 }
 
 async fn submit(context: &Context<'_>, input: SubmitDossierInput) -> ApiResult<DossierPayload> {
