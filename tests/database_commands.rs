@@ -1472,12 +1472,13 @@ async fn the_graphql_api_serves_each_viewer_their_units_only(db: &Db) {
     // a large body is refused, JSON is compressed on request.
     let (_, head) = http_head(&address, "/livez");
     assert!(head.to_lowercase().contains("x-request-id: "), "{head}");
-    let big = "x".repeat(2 * 1024 * 1024);
+    // Announced, not sent: the limit answers from the header, and the
+    // server never holds unread bytes that would reset the connection.
     let (status, _) = http(
         &address,
         &format!(
-            "POST /graphql HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{big}",
-            big.len()
+            "POST /graphql HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            2 * 1024 * 1024
         ),
     );
     assert_eq!(status, 413);
