@@ -99,6 +99,8 @@ pub async fn run(args: Args, database_url: &str) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     let address = motcua_server::local_address(&listener)?;
+    // Installed before the banner: a signal sent once it is read counts.
+    let shutdown = super::shutdown_signal();
     let province = super::reference_data()?;
     let (authenticator, development, how_to_get_a_token): (Arc<dyn Authenticator>, bool, String) =
         match (&args.jwks_url, &args.jwt_issuer, &args.jwt_audience) {
@@ -131,7 +133,7 @@ pub async fn run(args: Args, database_url: &str) -> anyhow::Result<()> {
          on the {} database at {location}. {how_to_get_a_token}",
         store.backend(),
     );
-    motcua_server::serve(store, listener, config, api, super::shutdown_signal()).await?;
+    motcua_server::serve(store, listener, config, api, shutdown).await?;
     println!("Stopped.");
     Ok(())
 }
