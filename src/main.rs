@@ -4,18 +4,24 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use crate::cli::{Cli, Command};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let command = match cli.command.map_or_else(Command::default_serve, Ok) {
-        Ok(command) => command,
-        Err(error) => error.exit(),
+    let started = Cli::parse_with_config().and_then(|cli| {
+        Ok((
+            cli.command.map_or_else(Command::default_serve, Ok)?,
+            cli.database_url,
+        ))
+    });
+    let (command, database_url) = match started {
+        Ok(started) => started,
+        Err(error) => {
+            eprintln!("error: {}", cli::report(&error));
+            return ExitCode::from(2);
+        }
     };
-    match command.run(&cli.database_url).await {
+    match command.run(&database_url).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {}", cli::report(&error));

@@ -1048,7 +1048,8 @@ async fn the_api_passes_the_reference_clients_checks() {
     stop(&mut child);
 }
 
-/// With the identity provider configured, development tokens are refused:
+/// With the identity provider configured (here in a configuration file,
+/// one setting overridden on the command line), development tokens are refused:
 /// `motcua token` will not make one, and the server answers one 401; the
 /// schema is not open to introspection.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1069,19 +1070,23 @@ async fn production_settings_turn_development_tokens_away() {
         "{refused:?}"
     );
 
+    // The settings from a file, one of them overridden on the command line.
+    let settings = db.scratch("motcua.toml");
+    std::fs::write(
+        &settings,
+        format!(
+            "database-url = \"{}\"\n[serve]\nlisten = \"127.0.0.1:0\"\ndev-key-file = \"{}\"\n\
+             jwks-url = \"http://127.0.0.1:9/certs\"\njwt-issuer = \"https://old.example\"\n\
+             jwt-audience = \"motcua-api\"\n",
+            db.url,
+            key.display()
+        ),
+    )
+    .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
         .env_remove("DATABASE_URL")
-        .args([
-            "--database-url",
-            &db.url,
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(["--dev-key-file", key.to_str().unwrap()])
-        .args(["--jwks-url", "http://127.0.0.1:9/certs"])
+        .args(["--config", settings.to_str().unwrap(), "serve"])
         .args(["--jwt-issuer", "https://sso.example.gov.vn/realms/motcua"])
-        .args(["--jwt-audience", "motcua-api"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -1094,6 +1099,10 @@ async fn production_settings_turn_development_tokens_away() {
         "{banner}"
     );
     assert!(!banner.contains("motcua token"), "{banner}");
+    assert!(
+        banner.contains(&db.location),
+        "the file's database: {banner}"
+    );
     let address = banner["motcua is listening on http://".len()..]
         .split_once(' ')
         .unwrap()

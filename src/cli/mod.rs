@@ -3,6 +3,7 @@
 //! dispatches.
 
 mod audit;
+mod config;
 mod migrate;
 mod project;
 mod projections;
@@ -31,6 +32,11 @@ pub struct Cli {
     )]
     pub database_url: String,
 
+    /// A TOML file of settings (long flag names as keys; `[serve]` for the
+    /// server's), beneath the environment and the command line.
+    #[arg(long, global = true, env = "MOTCUA_CONFIG", value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+
     /// What to do; without one, motcua serves on 127.0.0.1:8080 with
     /// demonstration data (`motcua serve --demo-data`).
     #[command(subcommand)]
@@ -58,9 +64,22 @@ pub enum Command {
     Sdl,
 }
 
+impl Cli {
+    /// The command line, over the configuration file's settings.
+    pub fn parse_with_config() -> anyhow::Result<Cli> {
+        use clap::{CommandFactory, FromArgMatches};
+        let args: Vec<String> = std::env::args().collect();
+        let command = config::apply(Cli::command(), &args)?;
+        let matches = command
+            .try_get_matches_from(&args)
+            .unwrap_or_else(|error| error.exit());
+        Ok(Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit()))
+    }
+}
+
 impl Command {
     /// What `motcua` without a command does.
-    pub fn default_serve() -> Result<Command, clap::Error> {
+    pub fn default_serve() -> anyhow::Result<Command> {
         Ok(Command::Serve(serve::Args::demo()?))
     }
 

@@ -70,10 +70,17 @@ struct ServeOnly {
 
 impl Args {
     /// What `motcua` without a command runs: `serve --demo-data`, with the
-    /// environment's settings.
-    pub fn demo() -> Result<Args, clap::Error> {
-        use clap::Parser;
-        Ok(ServeOnly::try_parse_from(["motcua", "--demo-data"])?.args)
+    /// configuration file's and the environment's settings.
+    pub fn demo() -> anyhow::Result<Args> {
+        use clap::{CommandFactory, FromArgMatches};
+        let args: Vec<String> = std::env::args().collect();
+        // The file's `[serve]` settings, applied to `serve` alone.
+        let serve = super::config::apply(super::Cli::command(), &args)?
+            .find_subcommand("serve")
+            .cloned()
+            .unwrap_or_else(ServeOnly::command);
+        let matches = serve.try_get_matches_from(["motcua", "--demo-data"])?;
+        Ok(ServeOnly::from_arg_matches(&matches)?.args)
     }
 }
 

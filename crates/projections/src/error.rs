@@ -22,6 +22,9 @@ pub enum ProjectionError {
     /// batch was not written, and this projector is no longer the active one.
     #[error("projection {projection}: another projector moved its checkpoint")]
     CheckpointMoved { projection: &'static str },
+    /// A write was cut short (its task panicked, or the runtime stopped).
+    #[error("a projection write did not finish: {0}")]
+    WriteInterrupted(String),
     /// The projection has no live generation (a database not migrated to it).
     #[error("projection {projection} has no live generation")]
     NoLiveGeneration { projection: String },

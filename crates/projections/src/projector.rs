@@ -398,7 +398,7 @@ impl Projector {
         let batch = BatchWrite {
             projection: DOSSIERS,
             generation,
-            lease_owner,
+            lease_owner: lease_owner.map(str::to_owned),
             lease_ttl: self.config.lease_ttl,
             dossiers: written.dossiers,
             holders: written.holders,
@@ -407,7 +407,17 @@ impl Projector {
             to,
             events,
         };
-        self.read_models.write(&batch).await?;
+        // In a task of its own, so that a projector stopped mid-write (its
+        // task aborted) still finishes or rolls back the transaction, and
+        // never hands the pool a connection inside one.
+        let read_models = self.read_models.clone();
+        let (result, batch) = tokio::spawn(async move {
+            let result = read_models.write(&batch).await;
+            (result, batch)
+        })
+        .await
+        .map_err(|error| ProjectionError::WriteInterrupted(error.to_string()))?;
+        result?;
         cache.keep(batch.dossiers);
         Ok(to)
     }

@@ -62,11 +62,11 @@ pub(crate) const TABLES: [&str; 4] = [
 
 /// Everything one batch writes, with the checkpoint move that makes it count.
 #[derive(Debug)]
-pub(crate) struct BatchWrite<'a> {
+pub(crate) struct BatchWrite {
     pub projection: &'static str,
     pub generation: i32,
     /// The lease the write is made under, if any, renewed for `lease_ttl`.
-    pub lease_owner: Option<&'a str>,
+    pub lease_owner: Option<String>,
     pub lease_ttl: Duration,
     pub dossiers: Vec<DossierRow>,
     /// (unit, aggregate id): units that hold or held a dossier.
@@ -168,7 +168,7 @@ impl ReadModels {
     /// with [`ProjectionError::CheckpointMoved`] (writing nothing) if the
     /// checkpoint is no longer at `batch.from`, the generation was retired,
     /// or the batch's lease is no longer held.
-    pub(crate) async fn write(&self, batch: &BatchWrite<'_>) -> Result<(), ProjectionError> {
+    pub(crate) async fn write(&self, batch: &BatchWrite) -> Result<(), ProjectionError> {
         match self {
             ReadModels::Postgres(pool) => postgres::write(pool, batch).await,
             ReadModels::Sqlite(pool) => sqlite::write(pool, batch).await,

@@ -145,7 +145,7 @@ static UPSERT_PROCEDURE_DAY: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-pub(super) async fn write(pool: &PgPool, batch: &BatchWrite<'_>) -> Result<(), ProjectionError> {
+pub(super) async fn write(pool: &PgPool, batch: &BatchWrite) -> Result<(), ProjectionError> {
     let mut tx = pool
         .begin()
         .await
@@ -158,7 +158,7 @@ pub(super) async fn write(pool: &PgPool, batch: &BatchWrite<'_>) -> Result<(), P
         .bind(batch.events)
         .bind(cursor_transaction(batch.from))
         .bind(batch.from.position)
-        .bind(batch.lease_owner)
+        .bind(batch.lease_owner.as_deref())
         .bind(i64::try_from(batch.lease_ttl.as_millis()).unwrap_or(i64::MAX))
         .execute(&mut *tx)
         .await

@@ -85,10 +85,7 @@ static UPSERT_PROCEDURE_DAY: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-pub(super) async fn write(
-    pool: &SqlitePool,
-    batch: &BatchWrite<'_>,
-) -> Result<(), ProjectionError> {
+pub(super) async fn write(pool: &SqlitePool, batch: &BatchWrite) -> Result<(), ProjectionError> {
     let write_failed = ProjectionError::database;
     let mut tx = pool
         .begin()
@@ -102,7 +99,7 @@ pub(super) async fn write(
         .bind(batch.events)
         .bind(i64::try_from(batch.from.transaction).unwrap_or(i64::MAX))
         .bind(batch.from.position)
-        .bind(batch.lease_owner)
+        .bind(batch.lease_owner.as_deref())
         .bind(i64::try_from(batch.lease_ttl.as_millis()).unwrap_or(i64::MAX))
         .execute(&mut *tx)
         .await
