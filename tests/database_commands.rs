@@ -893,6 +893,41 @@ async fn a_dossier_goes_from_submission_to_its_result_through_the_api(db: &Db) {
     assert_ne!(trail["data"]["dossierAsOf"]["status"], 10, "{trail}");
     assert_eq!(trail["data"]["verify"]["intact"], true, "{trail}");
     assert_eq!(trail["data"]["verify"]["eventsChecked"], 8);
+    // Asked for, the auditor reads personal data, and the read is recorded
+    // before the data leaves; a leader may not ask.
+    let (_, revealed) = graphql_with(
+        &address,
+        Some(&auditor),
+        "query($code: String!) { history(code: $code, revealPersonalData: true) { payload } dossier(code: $code, revealPersonalData: true) { identityNumber } }",
+        &json!({ "code": code }),
+    );
+    assert!(revealed.to_string().contains("001203004567"), "{revealed}");
+    assert_eq!(
+        revealed["data"]["dossier"]["identityNumber"],
+        "001203004567"
+    );
+    let reads = db
+        .store()
+        .await
+        .load_stream(motcua_graphql::PERSONAL_DATA_READ, &id, 0)
+        .await
+        .unwrap();
+    assert_eq!(reads.len(), 2, "one record per read");
+    assert!(
+        reads
+            .iter()
+            .all(|read| read.event.actor == "inspector-1" && read.event.unit_id == commune)
+    );
+    assert_eq!(reads[0].event.payload["read"], "history");
+    assert_eq!(reads[1].event.payload["read"], "dossier");
+    let (_, refused) = graphql_with(
+        &address,
+        Some(&leader),
+        "query($code: String!) { dossier(code: $code, revealPersonalData: true) { identityNumber } }",
+        &json!({ "code": code }),
+    );
+    assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
+
     let (_, handled) = graphql_with(
         &address,
         Some(&desk),

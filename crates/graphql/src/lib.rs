@@ -12,6 +12,7 @@ mod error;
 mod graphiql;
 mod http;
 mod mutation;
+mod personal_data;
 mod query;
 mod scalars;
 mod subscription;
@@ -25,6 +26,7 @@ pub use context::{ApiContext, Viewer};
 pub use error::{ApiError, ErrorCode};
 pub use http::{AuthFailure, Authenticator, RequestId};
 pub use motcua_domain::role::Principal;
+pub use personal_data::PERSONAL_DATA_READ;
 pub use telemetry::Telemetry;
 
 /// The schema's type.

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::context::{ApiContext, Viewer, api, viewer};
 use crate::error::{ApiError, ApiResult};
+use crate::personal_data::reveal;
 use crate::scalars::{mask, parse_log_position};
 use crate::types::Dossier;
 
@@ -70,8 +71,13 @@ impl AuditQuery {
         &self,
         context: &Context<'_>,
         code: String,
+        #[graphql(
+            default,
+            desc = "Auditors and supervisors: show personal data in the payloads; the read is recorded"
+        )]
+        reveal_personal_data: bool,
     ) -> async_graphql::Result<Vec<HistoryEvent>> {
-        history(context, &code).await.extend()
+        history(context, &code, reveal_personal_data).await.extend()
     }
 
     /// The dossier as it was after its events up to the instant `at`, or up
@@ -106,10 +112,15 @@ async fn stream_in_scope(api: &ApiContext, viewer: &Viewer, code: &str) -> ApiRe
         .ok_or_else(|| ApiError::NotFound(format!("no dossier {code} among the units you see")))
 }
 
-async fn history(context: &Context<'_>, code: &str) -> ApiResult<Vec<HistoryEvent>> {
+async fn history(
+    context: &Context<'_>,
+    code: &str,
+    reveal_personal_data: bool,
+) -> ApiResult<Vec<HistoryEvent>> {
     let viewer = viewer(context)?;
     let api = api(context)?;
     let id = stream_in_scope(api, viewer, code).await?;
+    let unmasked = reveal(api, viewer, reveal_personal_data, &id, "history").await?;
     let events = api
         .store
         .load_stream(DossierAggregate::TYPE, &id, 0)
@@ -119,7 +130,7 @@ async fn history(context: &Context<'_>, code: &str) -> ApiResult<Vec<HistoryEven
         .into_iter()
         .map(|recorded| {
             let mut payload = recorded.event.payload;
-            if !viewer.sees_personal_data() {
+            if !unmasked {
                 mask_personal_data(&mut payload);
             }
             HistoryEvent {

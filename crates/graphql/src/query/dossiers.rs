@@ -5,6 +5,7 @@ use motcua_projections::dossiers::{DossierFilter, DossierOrder, MAX_PAGE, PageCu
 
 use crate::context::{api, reach, viewer};
 use crate::error::{ApiError, ApiResult};
+use crate::personal_data::reveal;
 use crate::scalars::unit_id;
 use crate::types::{Channel, Dossier};
 
@@ -80,8 +81,15 @@ impl DossierQuery {
         code: String,
         #[graphql(desc = "Wait (a few seconds at most) until this mutation's position is read")]
         min_position: Option<String>,
+        #[graphql(
+            default,
+            desc = "Auditors and supervisors: show the applicant's personal data; the read is recorded"
+        )]
+        reveal_personal_data: bool,
     ) -> async_graphql::Result<Option<Dossier>> {
-        by_code(context, code, min_position).await.extend()
+        by_code(context, code, min_position, reveal_personal_data)
+            .await
+            .extend()
     }
 }
 
@@ -185,14 +193,31 @@ async fn by_code(
     context: &Context<'_>,
     code: String,
     min_position: Option<String>,
+    reveal_personal_data: bool,
 ) -> ApiResult<Option<Dossier>> {
     let viewer = viewer(context)?;
     viewer.may_list_dossiers()?;
     let api = api(context)?;
     reach(api, min_position.as_deref()).await?;
-    let found = api
+    let Some(row) = api
         .read_models
         .dossier_by_code(&code, &viewer.units)
-        .await?;
-    Ok(found.map(|row| Dossier::of(row, viewer)))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let unmasked = reveal(
+        api,
+        viewer,
+        reveal_personal_data,
+        &row.aggregate_id,
+        "dossier",
+    )
+    .await?;
+    let identity_number = row.identity_number.clone();
+    let mut dossier = Dossier::of(row, viewer);
+    if unmasked {
+        dossier.identity_number = identity_number;
+    }
+    Ok(Some(dossier))
 }
