@@ -79,6 +79,24 @@ impl Viewer {
         self.units.contains(unit)
     }
 
+    /// The units a list covers: all the viewer sees, or those under `unit`
+    /// (given as input `field`), which the viewer must see.
+    pub fn scope(
+        &self,
+        units: &UnitHierarchy,
+        field: &'static str,
+        unit: Option<&str>,
+    ) -> ApiResult<Vec<UnitId>> {
+        let Some(unit) = unit else {
+            return Ok(self.units.clone());
+        };
+        let unit = crate::scalars::unit_id(field, unit)?;
+        if !self.sees(&unit) {
+            return Err(ApiError::Forbidden(format!("you do not see unit {unit}")));
+        }
+        Ok(units.visible_units(&unit, self.now))
+    }
+
     /// Whether applicants' personal data is shown unmasked.
     pub fn sees_personal_data(&self) -> bool {
         self.principal.has_any(&HANDLING_ROLES)

@@ -2,6 +2,8 @@
 //! `extensions.code`. Internal failures are logged with their cause and
 //! reach the client only as `INTERNAL` with the request id.
 
+use std::borrow::Cow;
+
 use async_graphql::ErrorExtensions;
 use motcua_projections::ProjectionError;
 
@@ -46,7 +48,7 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{field}: {message}")]
     BadUserInput {
-        field: &'static str,
+        field: Cow<'static, str>,
         message: String,
     },
     #[error("{0}")]
@@ -70,9 +72,9 @@ impl ApiError {
         }
     }
 
-    pub fn bad_input(field: &'static str, message: impl Into<String>) -> Self {
+    pub fn bad_input(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         ApiError::BadUserInput {
-            field,
+            field: field.into(),
             message: message.into(),
         }
     }
@@ -94,7 +96,7 @@ impl ErrorExtensions for ApiError {
         }
         let code = self.code();
         let field = match self {
-            ApiError::BadUserInput { field, .. } => Some(*field),
+            ApiError::BadUserInput { field, .. } => Some(field.to_string()),
             _ => None,
         };
         async_graphql::Error::new(self.to_string()).extend_with(|_, extensions| {

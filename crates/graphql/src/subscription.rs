@@ -14,7 +14,6 @@ use motcua_projections::dossiers::{DossierFilter, DossierOrder, MAX_PAGE};
 
 use crate::context::{api, viewer};
 use crate::error::{ApiError, ApiResult};
-use crate::scalars::unit_id;
 use crate::types::Dossier;
 
 /// Events read from the log at a time by one subscription.
@@ -47,16 +46,7 @@ async fn changes(
     let viewer = viewer(context)?.clone();
     viewer.may_list_dossiers()?;
     let api = api(context)?.clone();
-    let units = match unit {
-        None => viewer.units.clone(),
-        Some(unit) => {
-            let unit = unit_id("unit", &unit)?;
-            if !viewer.sees(&unit) {
-                return Err(ApiError::Forbidden(format!("you do not see unit {unit}")));
-            }
-            api.units().visible_units(&unit, viewer.now)
-        }
-    };
+    let units = viewer.scope(api.units(), "unit", unit.as_deref())?;
     let head = api
         .store
         .head()

@@ -3,7 +3,7 @@
 use async_graphql::{ComplexObject, Context, Enum, SimpleObject};
 use chrono::{DateTime, Utc};
 use motcua_domain::unit::{UnitHierarchy, UnitLevel, UnitVersion};
-use motcua_projections::dossiers::DossierSummary;
+use motcua_projections::dossiers::{DossierSummary, payment_state_name, step_name};
 use motcua_projections::report::{Bieu06, GroupKey, Report, ReportRow};
 
 use crate::context::Viewer;
@@ -86,10 +86,7 @@ impl Dossier {
             receiving_unit: dossier.receiving_unit().map(ToString::to_string),
             holder_unit: dossier.holder().map(ToString::to_string),
             status: dossier.status().map(|status| i32::from(status.code())),
-            step: serde_json::to_value(dossier.step())
-                .ok()
-                .and_then(|value| value.as_str().map(str::to_owned))
-                .unwrap_or_default(),
+            step: step_name(dossier.step()),
             department: dossier.department().map(str::to_owned),
             assignee: dossier.assignee().map(str::to_owned),
             channel: dossier.channel().map(|channel| match channel {
@@ -104,14 +101,7 @@ impl Dossier {
             finished_at: dossier.finished_at(),
             closed_at: dossier.closed_at(),
             timeliness: None,
-            payment_state: match dossier.payment() {
-                motcua_domain::dossier::PaymentState::NotRequested => "not_requested",
-                motcua_domain::dossier::PaymentState::Requested { .. } => "requested",
-                motcua_domain::dossier::PaymentState::Paid { .. } => "paid",
-                motcua_domain::dossier::PaymentState::Exempted => "exempted",
-                motcua_domain::dossier::PaymentState::Refunded { .. } => "refunded",
-            }
-            .to_owned(),
+            payment_state: payment_state_name(dossier.payment()).to_owned(),
             deleted: dossier.is_deleted(),
             last_position,
         }

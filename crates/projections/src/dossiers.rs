@@ -7,6 +7,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use motcua_domain::calendar::{VIETNAM, WorkingCalendar, WorkingMinutes, local_date};
+use motcua_domain::dossier::PaymentState;
+use motcua_domain::dossier::status::Step;
 use motcua_domain::dossier::timeliness::TimelinessPolicy;
 use motcua_domain::unit::UnitId;
 use serde::{Deserialize, Serialize};
@@ -15,6 +17,25 @@ use sqlx::Row;
 use crate::error::ProjectionError;
 use crate::projector::DOSSIERS;
 use crate::read_models::ReadModels;
+
+/// A step as the dossier rows name it (`step`): its snake_case name.
+pub fn step_name(step: Step) -> String {
+    serde_json::to_value(step)
+        .ok()
+        .and_then(|value| value.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// A payment state as the dossier rows name it (`payment_state`).
+pub fn payment_state_name(payment: PaymentState) -> &'static str {
+    match payment {
+        PaymentState::NotRequested => "not_requested",
+        PaymentState::Requested { .. } => "requested",
+        PaymentState::Paid { .. } => "paid",
+        PaymentState::Exempted => "exempted",
+        PaymentState::Refunded { .. } => "refunded",
+    }
+}
 
 /// The most rows one page may hold.
 pub const MAX_PAGE: u32 = 100;

@@ -607,7 +607,7 @@ fn rejected(rejection: DossierError, submitting: bool) -> ApiError {
         RejectionKind::Conflict => ApiError::Conflict(rejection.to_string()),
         RejectionKind::BadInput => match &rejection {
             DossierError::InvalidField { field, reason } => ApiError::BadUserInput {
-                field: field_name(field),
+                field: field_name(field).into(),
                 message: reason.clone(),
             },
             other => ApiError::bad_input("input", other.to_string()),
@@ -615,27 +615,22 @@ fn rejected(rejection: DossierError, submitting: bool) -> ApiError {
     }
 }
 
-/// The input field a domain field name stands for (the API's names are
-/// static; unknown ones are reported as `input`).
-fn field_name(field: &str) -> &'static str {
-    const KNOWN: [&str; 12] = [
-        "applicant.name",
-        "applicant.identity_number",
-        "documents",
-        "procedure",
-        "case_id",
-        "reason",
-        "department",
-        "specialist",
-        "summary",
-        "number",
-        "recipient",
-        "applicant_deadline",
-    ];
-    KNOWN
-        .into_iter()
-        .find(|known| *known == field)
-        .unwrap_or("input")
+/// The input field a domain field name stands for: `applicant.identity_number`
+/// is `applicant.identityNumber` in the schema.
+fn field_name(field: &str) -> String {
+    let mut name = String::with_capacity(field.len());
+    let mut upper = false;
+    for character in field.chars() {
+        match character {
+            '_' => upper = true,
+            _ if upper => {
+                name.extend(character.to_uppercase());
+                upper = false;
+            }
+            _ => name.push(character),
+        }
+    }
+    name
 }
 
 /// The dossier id of a submission with a client mutation id and no id:
@@ -668,4 +663,28 @@ fn new_dossier_id() -> ApiResult<String> {
             .map(|byte| format!("{byte:02x}"))
             .collect::<String>()
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_field_names_become_the_schemas() {
+        assert_eq!(
+            field_name("applicant.identity_number"),
+            "applicant.identityNumber"
+        );
+        assert_eq!(field_name("case_id"), "caseId");
+        assert_eq!(field_name("documents"), "documents");
+    }
+
+    #[test]
+    fn a_derived_dossier_id_depends_on_who_and_which_mutation() {
+        let id = derived_dossier_id("desk-1", "m-1");
+        assert_eq!(id, derived_dossier_id("desk-1", "m-1"));
+        assert_ne!(id, derived_dossier_id("desk-2", "m-1"));
+        assert_ne!(id, derived_dossier_id("desk-1", "m-2"));
+        assert!(id.parse::<DossierId>().is_ok(), "{id}");
+    }
 }

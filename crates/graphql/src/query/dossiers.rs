@@ -6,7 +6,6 @@ use motcua_projections::dossiers::{DossierFilter, DossierOrder, MAX_PAGE, PageCu
 use crate::context::{api, reach, viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::personal_data::reveal;
-use crate::scalars::unit_id;
 use crate::types::{Channel, Dossier};
 
 #[derive(Default)]
@@ -121,16 +120,7 @@ async fn list(
                     .map_err(|_| ApiError::bad_input("after", "not a cursor of this list"))
             })
             .transpose()?;
-        let units = match &filter.unit {
-            None => viewer.units.clone(),
-            Some(unit) => {
-                let unit = unit_id("filter.unit", unit)?;
-                if !viewer.sees(&unit) {
-                    return Err(ApiError::Forbidden(format!("you do not see unit {unit}")));
-                }
-                api.units().visible_units(&unit, viewer.now)
-            }
-        };
+        let units = viewer.scope(api.units(), "filter.unit", filter.unit.as_deref())?;
         let statuses = filter
             .statuses
             .iter()

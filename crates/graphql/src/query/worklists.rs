@@ -9,7 +9,6 @@ use motcua_projections::dossiers::{MAX_PAGE, TimeRange};
 
 use crate::context::{Viewer, api, viewer};
 use crate::error::{ApiError, ApiResult};
-use crate::scalars::unit_id;
 use crate::types::Dossier;
 
 #[derive(Default)]
@@ -68,16 +67,7 @@ fn scope(
     unit: Option<String>,
 ) -> ApiResult<Vec<motcua_domain::unit::UnitId>> {
     viewer.may_list_dossiers()?;
-    match unit {
-        None => Ok(viewer.units.clone()),
-        Some(unit) => {
-            let unit = unit_id("unit", &unit)?;
-            if !viewer.sees(&unit) {
-                return Err(ApiError::Forbidden(format!("you do not see unit {unit}")));
-            }
-            Ok(api.units().visible_units(&unit, viewer.now))
-        }
-    }
+    viewer.scope(api.units(), "unit", unit.as_deref())
 }
 
 fn page_size(first: i32) -> ApiResult<u32> {

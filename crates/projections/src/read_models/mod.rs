@@ -12,7 +12,6 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use motcua_domain::dossier::PaymentState;
 use motcua_domain::dossier::timeliness::Finished;
 use motcua_store::{EventStore, LogCursor};
 use sqlx::{PgPool, SqlitePool};
@@ -278,10 +277,7 @@ impl DossierColumns {
         let lifecycle = &state.lifecycle;
         let procedure = lifecycle.procedure();
         let deadlines = lifecycle.deadlines();
-        let step = serde_json::to_value(lifecycle.step())
-            .ok()
-            .and_then(|value| value.as_str().map(str::to_owned))
-            .unwrap_or_default();
+        let step = crate::dossiers::step_name(lifecycle.step());
         let timeliness = state.outcome.and_then(|outcome| match outcome {
             Outcome::Resolved { timeliness, .. } => Some(match timeliness {
                 Finished::Early => "early",
@@ -290,13 +286,7 @@ impl DossierColumns {
             }),
             _ => None,
         });
-        let payment_state = match lifecycle.payment() {
-            PaymentState::NotRequested => "not_requested",
-            PaymentState::Requested { .. } => "requested",
-            PaymentState::Paid { .. } => "paid",
-            PaymentState::Exempted => "exempted",
-            PaymentState::Refunded { .. } => "refunded",
-        };
+        let payment_state = crate::dossiers::payment_state_name(lifecycle.payment());
         let state_json =
             serde_json::to_string(state).map_err(|error| ProjectionError::Corrupt {
                 row: "dossiers (state to write)".to_owned(),
