@@ -29,9 +29,26 @@ impl ReadModels {
             });
         }
         let tree = ViewTree::new(units, query)?;
-        // One generation for every sum of the report, even if a rebuild is
-        // promoted meanwhile.
-        let generation = self.live(crate::projector::DOSSIERS).await?.generation;
+        // The counters are read in several statements, all of one
+        // generation. A rebuild promoted meanwhile drops the old one, which
+        // would leave holes: read again until the live generation is the
+        // same after the reads as before them (a retired one never returns).
+        loop {
+            let generation = self.live(crate::projector::DOSSIERS).await?.generation;
+            let report = self.report_of(&tree, query, generation).await?;
+            if self.live(crate::projector::DOSSIERS).await?.generation == generation {
+                return Ok(report);
+            }
+        }
+    }
+
+    /// The report from the counters of `generation`.
+    async fn report_of(
+        &self,
+        tree: &ViewTree,
+        query: &ReportQuery,
+        generation: i32,
+    ) -> Result<Report, ProjectionError> {
         let members = tree.members();
         let unit_ids: Vec<String> = members.keys().map(ToString::to_string).collect();
         // Under the root of the whole tree: no need to name the units.
