@@ -4,24 +4,27 @@ mod cli;
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Database};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let started = Cli::parse_with_config().and_then(|cli| {
         Ok((
             cli.command.map_or_else(Command::default_serve, Ok)?,
-            cli.database_url,
+            Database {
+                url: cli.database_url,
+                role: cli.database_role,
+            },
         ))
     });
-    let (command, database_url) = match started {
+    let (command, database) = match started {
         Ok(started) => started,
         Err(error) => {
             eprintln!("error: {}", cli::report(&error));
             return ExitCode::from(2);
         }
     };
-    match command.run(&database_url).await {
+    match command.run(&database).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {}", cli::report(&error));

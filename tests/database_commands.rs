@@ -230,6 +230,26 @@ async fn a_database_that_is_not_migrated_is_refused_with_what_to_do(db: &Db) {
     }
 }
 
+/// The server acts as a role that the read models' row-level security
+/// binds, or not at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_refuses_a_database_role_that_row_security_would_not_bind() {
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    for (role, why) in [("", "is a superuser"), ("motcua_owner", "owns the tables")] {
+        let output = db.motcua(&["--database-role", role, "serve", "--listen", "127.0.0.1:0"]);
+        assert_eq!(output.status.code(), Some(1), "{role:?}: {output:?}");
+        let err = stderr(&output);
+        assert!(err.contains(why), "{err}");
+        assert!(
+            err.contains("row-level security would not confine it"),
+            "{err}"
+        );
+        assert!(stdout(&output).is_empty(), "it never listened: {output:?}");
+    }
+}
+
 #[test]
 fn a_database_that_is_down_is_named_quickly_without_its_password() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")

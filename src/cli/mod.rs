@@ -32,6 +32,21 @@ pub struct Cli {
     )]
     pub database_url: String,
 
+    /// On PostgreSQL, the database role that `serve`, `project` and
+    /// `projections` act as (set at connection start, like SET ROLE; the
+    /// URL's user must be a member of it): one that row-level security
+    /// binds — not a superuser, not BYPASSRLS, not the tables' owner — or
+    /// they refuse to start. The migrations create motcua_app for this and
+    /// run as the URL's user. Empty: act as the URL's user.
+    #[arg(
+        long,
+        global = true,
+        env = "MOTCUA_DATABASE_ROLE",
+        default_value = "motcua_app",
+        value_name = "ROLE"
+    )]
+    pub database_role: String,
+
     /// A TOML file of settings (long flag names as keys; `[serve]` for the
     /// server's), beneath the environment and the command line.
     #[arg(long, global = true, env = "MOTCUA_CONFIG", value_name = "FILE")]
@@ -83,13 +98,14 @@ impl Command {
         Ok(Command::Serve(serve::Args::demo()?))
     }
 
-    pub async fn run(self, database_url: &str) -> anyhow::Result<()> {
+    pub async fn run(self, database: &Database) -> anyhow::Result<()> {
+        let database_url = database.url.as_str();
         match self {
             Command::Migrate => migrate::run(database_url).await,
             Command::Audit(audit) => audit.run(database_url).await,
-            Command::Serve(args) => serve::run(args, database_url).await,
-            Command::Project(args) => project::run(args, database_url).await,
-            Command::Projections(projections) => projections.run(database_url).await,
+            Command::Serve(args) => serve::run(args, database).await,
+            Command::Project(args) => project::run(args, database).await,
+            Command::Projections(projections) => projections.run(database).await,
             Command::Token(args) => token::run(args),
             Command::Sdl => {
                 sdl::run();
@@ -106,9 +122,35 @@ fn reference_data() -> anyhow::Result<motcua_seed::Province> {
     motcua_seed::Province::generate(motcua_seed::DEMO_SEED).context("building the seed province")
 }
 
+/// The database, and the role the long-running commands act as there.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pub url: String,
+    /// Empty: the URL's user.
+    pub role: String,
+}
+
 /// Opens the database; the error says which and where (never the password).
 async fn open(database_url: &str) -> anyhow::Result<EventStore> {
     Ok(EventStore::connect(database_url).await?)
+}
+
+/// Opens an up-to-date database as the confined role, and makes sure
+/// row-level security binds it.
+async fn open_confined(database: &Database) -> anyhow::Result<EventStore> {
+    let location = database_location(&database.url);
+    let store = if database.role.is_empty() {
+        open(&database.url).await?
+    } else {
+        EventStore::connect_as(&database.url, &database.role).await?
+    };
+    // First the role: a refused one may not even read the migrations.
+    store.check_confined().await?;
+    store
+        .check_migrations()
+        .await
+        .with_context(|| format!("checking the database at {location}"))?;
+    Ok(store)
 }
 
 /// Opens a database that has exactly this build's migrations.

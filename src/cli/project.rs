@@ -23,9 +23,9 @@ pub struct Args {
     lease_seconds: u64,
 }
 
-pub async fn run(args: Args, database_url: &str) -> anyhow::Result<()> {
+pub async fn run(args: Args, database: &super::Database) -> anyhow::Result<()> {
     super::init_logs();
-    let store = super::open_migrated(database_url).await?;
+    let store = super::open_confined(database).await?;
     let config = ProjectorConfig {
         page_size: args.page_size.max(1),
         window_events: args.window_events.max(1),

@@ -22,8 +22,8 @@ pub enum Projections {
 }
 
 impl Projections {
-    pub async fn run(self, database_url: &str) -> anyhow::Result<()> {
-        let store = super::open_migrated(database_url).await?;
+    pub async fn run(self, database: &super::Database) -> anyhow::Result<()> {
+        let store = super::open_confined(database).await?;
         let read_models = ReadModels::new(&store);
         let projector = Projector::new(store, read_models.clone(), ProjectorConfig::default());
         match self {

@@ -84,10 +84,9 @@ impl Args {
     }
 }
 
-pub async fn run(args: Args, database_url: &str) -> anyhow::Result<()> {
+pub async fn run(args: Args, database: &super::Database) -> anyhow::Result<()> {
     super::init_logs();
-    let store = super::open(database_url).await?;
-    let location = database_location(database_url);
+    let location = database_location(&database.url);
     let config = ServerConfig {
         migrate: !args.no_migrate,
         checkpoint_every: Duration::from_secs(args.checkpoint_seconds.max(1)),
@@ -96,9 +95,14 @@ pub async fn run(args: Args, database_url: &str) -> anyhow::Result<()> {
         cors_origins: args.cors_origins.clone(),
         ..ServerConfig::default()
     };
-    motcua_server::prepare(&store, &config)
+    // Migrations run as the URL's user (the owner); everything else as the
+    // confined role.
+    let owner = super::open(&database.url).await?;
+    motcua_server::prepare(&owner, &config)
         .await
-        .with_context(|| format!("preparing the {} database at {location}", store.backend()))?;
+        .with_context(|| format!("preparing the {} database at {location}", owner.backend()))?;
+    owner.close().await;
+    let store = super::open_confined(database).await?;
     if args.demo_data {
         seed_demo_data(&store).await?;
     }

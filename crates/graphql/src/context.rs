@@ -8,7 +8,7 @@ use motcua_domain::DossierServices;
 use motcua_domain::dossier::Dossier;
 use motcua_domain::role::{Principal, Role};
 use motcua_domain::unit::{UnitHierarchy, UnitId};
-use motcua_projections::ReadModels;
+use motcua_projections::{ReadModels, Visibility};
 use motcua_store::{CommandPath, EventStore};
 
 use crate::error::{ApiError, ApiResult};
@@ -16,6 +16,8 @@ use crate::error::{ApiError, ApiResult};
 /// Shared by every request.
 #[derive(Clone)]
 pub struct ApiContext {
+    /// The read models as no one sees them (no row): each request reads
+    /// through its [`Viewer`]'s, confined to the viewer's units.
     pub read_models: ReadModels,
     /// The reference data: the unit hierarchy with its history (tenant
     /// scopes, reports), the procedure catalog, the calendars.
@@ -50,12 +52,17 @@ pub struct Viewer {
     /// units under it; for a supervisor, the whole province.
     pub units: Vec<UnitId>,
     pub now: DateTime<Utc>,
+    /// The read models confined to those units: on PostgreSQL, row-level
+    /// security holds every read to them whatever a resolver asks (the
+    /// second wall behind the resolvers' own scoping).
+    pub read_models: ReadModels,
 }
 
 impl Viewer {
     /// The viewer of `principal` at `now`. A principal whose unit is not in
     /// force sees nothing and is refused.
-    pub fn new(principal: Principal, units: &UnitHierarchy, now: DateTime<Utc>) -> ApiResult<Self> {
+    pub fn new(principal: Principal, api: &ApiContext, now: DateTime<Utc>) -> ApiResult<Self> {
+        let units = api.units();
         let scope_root = if principal.roles.contains(&Role::Supervisor) {
             root_of(units, &principal.unit, now)
         } else {
@@ -68,10 +75,12 @@ impl Viewer {
                 principal.unit
             )));
         }
+        let visibility = Visibility::under(units, &scope_root, now);
         Ok(Viewer {
             principal,
             units: visible,
             now,
+            read_models: api.read_models.visible_to(&visibility),
         })
     }
 
@@ -136,12 +145,12 @@ const READ_YOUR_WRITE_WAIT: std::time::Duration = std::time::Duration::from_secs
 
 /// Waits until the read models include `min_position` (a mutation's
 /// position), if given; CONFLICT (retry) if they do not within a few seconds.
-pub(crate) async fn reach(api: &ApiContext, min_position: Option<&str>) -> ApiResult<()> {
+pub(crate) async fn reach(viewer: &Viewer, min_position: Option<&str>) -> ApiResult<()> {
     let Some(text) = min_position else {
         return Ok(());
     };
     let cursor = crate::scalars::parse_log_position("minPosition", text)?;
-    match api
+    match viewer
         .read_models
         .wait_for(motcua_projections::DOSSIERS, cursor, READ_YOUR_WRITE_WAIT)
         .await

@@ -167,7 +167,7 @@ async fn websocket(
                         .authenticate(token)
                         .await
                         .map_err(|failure| refused(failure.0))?;
-                    let viewer = Viewer::new(principal, api.units(), Utc::now())
+                    let viewer = Viewer::new(principal, &api, Utc::now())
                         .map_err(|error| refused(error.to_string()))?;
                     let mut data = async_graphql::Data::default();
                     data.insert(viewer);
@@ -250,7 +250,7 @@ async fn execute(
         request = request.disable_introspection();
     }
     if let Some(principal) = principal {
-        match Viewer::new(principal, endpoint.api.units(), Utc::now()) {
+        match Viewer::new(principal, &endpoint.api, Utc::now()) {
             Ok(viewer) => request = request.data(viewer),
             Err(error) => {
                 let response = async_graphql::Response::from_errors(vec![

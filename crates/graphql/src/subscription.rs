@@ -81,7 +81,7 @@ async fn changes(
                 if ids.is_empty() {
                     continue;
                 }
-                if let Err(error) = api
+                if let Err(error) = viewer
                     .read_models
                     .wait_for(DOSSIERS, last, PROJECTED_WITHIN)
                     .await
@@ -95,7 +95,7 @@ async fn changes(
                         ids: chunk.to_vec(),
                         ..DossierFilter::default()
                     };
-                    match api
+                    match viewer
                         .read_models
                         .dossiers(&filter, DossierOrder::DueFirst, MAX_PAGE, None)
                         .await

@@ -81,7 +81,7 @@ async fn a_page_of_100_dossiers_with_procedure_and_holder_is_one_statement() {
         unit: "000.00.00.H56".parse().unwrap(),
         roles: vec![Role::Supervisor],
     };
-    let viewer = Viewer::new(supervisor, context.units(), Utc::now()).unwrap();
+    let viewer = Viewer::new(supervisor, &context, Utc::now()).unwrap();
 
     let page = "{ dossiers(first: 100) { edges { node { code procedure { code name } holder { id name level } } } } }";
     let before = statements.load(Ordering::SeqCst);

@@ -517,10 +517,12 @@ impl<'a> SelectBuilder<'a> {
         let failed = ProjectionError::database("reading dossiers");
         match self.read_models {
             ReadModels::Postgres(pool) => {
+                let mut tx = pool.begin().await.map_err(failed)?;
                 let rows = bind_postgres(sqlx::query(sql), &self.binds)
-                    .fetch_all(pool)
+                    .fetch_all(&mut *tx)
                     .await
                     .map_err(failed)?;
+                tx.commit().await.map_err(failed)?;
                 rows.iter().map(|row| summary!(row)).collect()
             }
             ReadModels::Sqlite(pool) => {
@@ -537,10 +539,12 @@ impl<'a> SelectBuilder<'a> {
         let failed = ProjectionError::database("reading officers' loads");
         match self.read_models {
             ReadModels::Postgres(pool) => {
+                let mut tx = pool.begin().await.map_err(failed)?;
                 let rows = bind_postgres(sqlx::query(sql), &self.binds)
-                    .fetch_all(pool)
+                    .fetch_all(&mut *tx)
                     .await
                     .map_err(failed)?;
+                tx.commit().await.map_err(failed)?;
                 rows.iter().map(|row| load!(row)).collect()
             }
             ReadModels::Sqlite(pool) => {

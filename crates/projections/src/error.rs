@@ -45,7 +45,7 @@ pub enum ProjectionError {
 }
 
 impl ProjectionError {
-    pub(crate) fn database(operation: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
+    pub(crate) fn database(operation: &'static str) -> impl Fn(sqlx::Error) -> Self + Copy {
         move |source| ProjectionError::Database { operation, source }
     }
 }

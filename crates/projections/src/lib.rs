@@ -14,4 +14,4 @@ pub mod units;
 
 pub use error::ProjectionError;
 pub use projector::{DOSSIERS, Lag, Projector, ProjectorConfig, Rebuilt};
-pub use read_models::{GenerationState, ProjectionStatus, ReadModels};
+pub use read_models::{GenerationState, ProjectionStatus, ReadModels, ScopedPool, Visibility};

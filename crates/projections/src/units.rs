@@ -153,12 +153,17 @@ impl ReadModels {
                    ORDER BY descendant_id";
         let failed = ProjectionError::database("reading the unit closure");
         let ids: Vec<String> = match self {
-            ReadModels::Postgres(pool) => sqlx::query_scalar(sql)
-                .bind(ancestor.as_str())
-                .bind(at)
-                .fetch_all(pool)
-                .await
-                .map_err(failed)?,
+            ReadModels::Postgres(pool) => {
+                let mut tx = pool.begin().await.map_err(failed)?;
+                let ids = sqlx::query_scalar(sql)
+                    .bind(ancestor.as_str())
+                    .bind(at)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(failed)?;
+                tx.commit().await.map_err(failed)?;
+                ids
+            }
             ReadModels::Sqlite(pool) => sqlx::query_scalar(sql)
                 .bind(ancestor.as_str())
                 .bind(at)

@@ -64,4 +64,36 @@ async fn the_closure_answers_as_the_hierarchy_does(db: &TestStore) {
         read_models.units_under(root, instants[1]).await.unwrap(),
         read_models.units_under(root, instants[3]).await.unwrap(),
     );
+
+    // Whose records a viewer may reach: the units under it at any time,
+    // those merged away or moved elsewhere since included.
+    let ids = |codes: &[&str]| {
+        let mut ids: Vec<_> = codes.iter().map(|code| history::unit(code)).collect();
+        ids.sort();
+        ids
+    };
+    use history::{DONG_HOA, DONG_LOI, DONG_PHU, DONG_SON, TAY_AN, TAY_BINH, TAY_HA, TAY_SON};
+    assert_eq!(
+        units.ever_visible_units(&history::unit(DONG_SON)),
+        ids(&[DONG_SON, DONG_HOA, DONG_LOI, DONG_PHU])
+    );
+    assert!(
+        !units
+            .visible_units(&history::unit(DONG_SON), instants[3])
+            .contains(&history::unit(DONG_LOI))
+    );
+    assert_eq!(
+        units.ever_visible_units(&history::unit(TAY_SON)),
+        ids(&[TAY_SON, TAY_AN, TAY_BINH, TAY_HA])
+    );
+    assert!(
+        units
+            .visible_units(&history::unit(TAY_SON), instants[3])
+            .is_empty()
+    );
+    assert_eq!(
+        units.ever_visible_units(root),
+        ids(&history::UNITS),
+        "the province reaches every unit"
+    );
 }

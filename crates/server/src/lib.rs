@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use motcua_domain::DossierServices;
 use motcua_graphql::ApiContext;
-use motcua_projections::{ProjectionError, Projector, ProjectorConfig, ReadModels};
+use motcua_projections::{ProjectionError, Projector, ProjectorConfig, ReadModels, Visibility};
 use motcua_store::{CommandPath, CommandPathConfig, EventStore, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -111,7 +111,8 @@ pub async fn serve(
     let read_models = ReadModels::new(&store);
     read_models.store_units(&api.services.units).await?;
     let context = ApiContext {
-        read_models,
+        // Requests read through their viewers' handles; this one sees nothing.
+        read_models: read_models.visible_to(&Visibility::Units(Vec::new())),
         store: store.clone(),
         commands: Arc::new(CommandPath::new(
             store.clone(),
@@ -146,7 +147,7 @@ pub async fn serve(
 
     let metrics = Arc::new(metrics::Metrics::new(
         store.clone(),
-        context.read_models.clone(),
+        read_models,
         Arc::clone(&context.telemetry),
     ));
     let routes = health::routes(Arc::clone(&health))

@@ -30,9 +30,22 @@ impl EventStore {
         Self::connect_within(url, CONNECT_TIMEOUT).await
     }
 
+    /// [`EventStore::connect`], acting on PostgreSQL as database role `role`
+    /// (the `role` setting at connection start, as `SET ROLE` would: the
+    /// URL's user must be a member of it). The server's role, which
+    /// row-level security binds; see [`EventStore::check_confined`]. SQLite
+    /// has no roles and ignores it.
+    pub async fn connect_as(url: &str, role: &str) -> Result<Self, StoreError> {
+        Self::open(url, Some(role), CONNECT_TIMEOUT).await
+    }
+
     /// [`EventStore::connect`] with another deadline, for each of its two steps
     /// (a direct connection, then the pool).
     pub async fn connect_within(url: &str, timeout: Duration) -> Result<Self, StoreError> {
+        Self::open(url, None, timeout).await
+    }
+
+    async fn open(url: &str, role: Option<&str>, timeout: Duration) -> Result<Self, StoreError> {
         let (backend, location) = if is_postgres(url) {
             (POSTGRES, database_location(url))
         } else if url.starts_with("sqlite:") {
@@ -54,7 +67,7 @@ impl EventStore {
         };
         let probe = async {
             if backend == POSTGRES {
-                let options = PgConnectOptions::from_str(url)?;
+                let options = postgres_options(url, role)?;
                 PgConnection::connect_with(&options).await?.close().await
             } else {
                 let options = SqliteConnectOptions::from_str(url)?.create_if_missing(true);
@@ -68,7 +81,7 @@ impl EventStore {
             .await
             .map_err(|_| timed_out())?
             .map_err(unreachable)?;
-        match tokio::time::timeout(timeout, EventStore::connect_pool(url)).await {
+        match tokio::time::timeout(timeout, EventStore::connect_pool(url, role)).await {
             Ok(Ok(store)) => Ok(store),
             Ok(Err(StoreError::Connect { source, .. })) => Err(unreachable(source)),
             Ok(Err(other)) => Err(other),
@@ -83,6 +96,18 @@ impl EventStore {
             EventStore::Sqlite(_) => SQLITE,
         }
     }
+}
+
+/// The connection options of a `postgres://` URL, acting as `role` if given.
+pub(crate) fn postgres_options(
+    url: &str,
+    role: Option<&str>,
+) -> Result<PgConnectOptions, sqlx::Error> {
+    let options = PgConnectOptions::from_str(url)?;
+    Ok(match role {
+        Some(role) => options.options([("role", role)]),
+        None => options,
+    })
 }
 
 fn is_postgres(url: &str) -> bool {

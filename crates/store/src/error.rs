@@ -40,6 +40,12 @@ pub enum StoreError {
         event_type: String,
         field: &'static str,
     },
+    /// The server's database role would pass row-level security.
+    #[error(
+        "the database role {role} {reason}, so row-level security would not confine it; \
+         the server must act as a role that is none of these (motcua_app: see --database-role)"
+    )]
+    NotConfined { role: String, reason: &'static str },
     #[error("unsupported database URL {0:?}: expected postgres://… or sqlite:…")]
     UnsupportedUrl(String),
     #[error("cannot connect to the {backend} database: {source}")]

@@ -18,9 +18,15 @@ pub enum EventStore {
 
 impl EventStore {
     /// The pool behind [`EventStore::connect`], without its first probe.
-    pub(crate) async fn connect_pool(url: &str) -> Result<Self, StoreError> {
+    pub(crate) async fn connect_pool(url: &str, role: Option<&str>) -> Result<Self, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(EventStore::Postgres(Postgres::connect(url).await?))
+            let options = crate::connect::postgres_options(url, role).map_err(|source| {
+                StoreError::Connect {
+                    backend: "PostgreSQL",
+                    source,
+                }
+            })?;
+            Ok(EventStore::Postgres(Postgres::connect(options).await?))
         } else if url.starts_with("sqlite:") {
             Ok(EventStore::Sqlite(Sqlite::connect(url).await?))
         } else {
@@ -43,6 +49,17 @@ impl EventStore {
             .is_err()
         {
             tracing::warn!("connections still in use after 5 s are dropped unclosed");
+        }
+    }
+
+    /// Fails with [`StoreError::NotConfined`] unless the database role in
+    /// use is bound by the read models' row-level security: not a
+    /// superuser, not BYPASSRLS, not the tables' owner nor a member of it.
+    /// SQLite has no roles (and no row-level security): always Ok.
+    pub async fn check_confined(&self) -> Result<(), StoreError> {
+        match self {
+            EventStore::Postgres(store) => store.check_confined().await,
+            EventStore::Sqlite(_) => Ok(()),
         }
     }
 

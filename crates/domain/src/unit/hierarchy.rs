@@ -244,6 +244,64 @@ impl UnitHierarchy {
             .collect()
     }
 
+    /// The unit in force at `at` whose counts take in `unit`'s ("as of
+    /// today" reports): its successor, or, for a unit that ended with none,
+    /// its last parent's. `None` if there is none in force at `at`.
+    pub fn home_at(&self, unit: &UnitId, at: DateTime<Utc>) -> Option<UnitId> {
+        let mut current = unit.clone();
+        // Each step climbs to a parent: at most as many steps as versions.
+        for _ in 0..=self.versions.len() {
+            if let Some(successor) = self.successor_at(&current, at) {
+                return Some(successor);
+            }
+            current = self.history(&current).last()?.parent.clone()?;
+        }
+        None
+    }
+
+    /// Every unit whose records a viewer of `viewer`'s subtree reads at
+    /// `at`, by e-ID: those ever under it (communes since merged or moved
+    /// away included), and those whose home at `at` ([`Self::home_at`]) is
+    /// under it now.
+    pub fn reachable_units(&self, viewer: &UnitId, at: DateTime<Utc>) -> Vec<UnitId> {
+        let now_under: std::collections::HashSet<UnitId> =
+            self.visible_units(viewer, at).into_iter().collect();
+        let mut units = self.ever_visible_units(viewer);
+        units.extend(
+            self.history
+                .keys()
+                .filter(|unit| {
+                    self.home_at(unit, at)
+                        .is_some_and(|home| now_under.contains(&home))
+                })
+                .cloned(),
+        );
+        units.sort_unstable();
+        units.dedup();
+        units
+    }
+
+    /// Every unit that was `viewer` or under it at some instant, by e-ID:
+    /// whose records a viewer's reports may reach back to (communes merged
+    /// since, say). The tree changes only where a version starts, so the
+    /// union of the scopes at those instants is exact.
+    pub fn ever_visible_units(&self, viewer: &UnitId) -> Vec<UnitId> {
+        let mut starts: Vec<DateTime<Utc>> = self
+            .versions
+            .iter()
+            .map(|version| version.valid_from)
+            .collect();
+        starts.sort_unstable();
+        starts.dedup();
+        let mut units: Vec<UnitId> = starts
+            .into_iter()
+            .flat_map(|at| self.visible_units(viewer, at))
+            .collect();
+        units.sort_unstable();
+        units.dedup();
+        units
+    }
+
     /// Does `viewer` see `unit` at `at`: is `unit` the viewer itself or one
     /// of its descendants, both in force at `at`?
     pub fn sees(&self, viewer: &UnitId, unit: &UnitId, at: DateTime<Utc>) -> bool {

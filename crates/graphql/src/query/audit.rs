@@ -8,7 +8,7 @@ use motcua_domain::dossier::Dossier as DossierAggregate;
 use motcua_store::{AsOf, BreakKind, Replayer};
 use serde_json::Value;
 
-use crate::context::{ApiContext, Viewer, api, viewer};
+use crate::context::{Viewer, api, viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::personal_data::reveal;
 use crate::scalars::{mask, parse_log_position};
@@ -103,9 +103,10 @@ impl AuditQuery {
 }
 
 /// The stream of the dossier with this code, if the viewer sees it.
-async fn stream_in_scope(api: &ApiContext, viewer: &Viewer, code: &str) -> ApiResult<String> {
+async fn stream_in_scope(viewer: &Viewer, code: &str) -> ApiResult<String> {
     viewer.may_list_dossiers()?;
-    api.read_models
+    viewer
+        .read_models
         .dossier_by_code(code, &viewer.units)
         .await?
         .map(|summary| summary.aggregate_id)
@@ -119,7 +120,7 @@ async fn history(
 ) -> ApiResult<Vec<HistoryEvent>> {
     let viewer = viewer(context)?;
     let api = api(context)?;
-    let id = stream_in_scope(api, viewer, code).await?;
+    let id = stream_in_scope(viewer, code).await?;
     let unmasked = reveal(api, viewer, reveal_personal_data, &id, "history").await?;
     let events = api
         .store
@@ -170,7 +171,7 @@ async fn as_of(
             ));
         }
     };
-    let id = stream_in_scope(api, viewer, code).await?;
+    let id = stream_in_scope(viewer, code).await?;
     let replayer: Replayer<DossierAggregate> = Replayer::new(api.store.clone(), Vec::new());
     let loaded = replayer
         .load_as_of(&id, as_of)
@@ -187,7 +188,7 @@ async fn as_of(
 async fn verify(context: &Context<'_>, code: &str) -> ApiResult<ChainVerdict> {
     let viewer = viewer(context)?;
     let api = api(context)?;
-    let id = stream_in_scope(api, viewer, code).await?;
+    let id = stream_in_scope(viewer, code).await?;
     let report = api
         .store
         .verify_stream(DossierAggregate::TYPE, &id)

@@ -106,7 +106,7 @@ async fn list(
         let viewer = viewer(context)?;
         viewer.may_list_dossiers()?;
         let api = api(context)?;
-        reach(api, min_position.as_deref()).await?;
+        reach(viewer, min_position.as_deref()).await?;
         let first = u32::try_from(first)
             .ok()
             .filter(|first| (1..=MAX_PAGE).contains(first))
@@ -164,7 +164,7 @@ async fn list(
             DossierListOrder::DueFirst => DossierOrder::DueFirst,
             DossierListOrder::NewestFirst => DossierOrder::NewestFirst,
         };
-        let page = api
+        let page = viewer
             .read_models
             .dossiers(&read_filter, read_order, first, after.as_ref())
             .await?;
@@ -188,8 +188,8 @@ async fn by_code(
     let viewer = viewer(context)?;
     viewer.may_list_dossiers()?;
     let api = api(context)?;
-    reach(api, min_position.as_deref()).await?;
-    let Some(row) = api
+    reach(viewer, min_position.as_deref()).await?;
+    let Some(row) = viewer
         .read_models
         .dossier_by_code(&code, &viewer.units)
         .await?

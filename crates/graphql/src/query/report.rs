@@ -90,7 +90,7 @@ async fn report(
             ));
         }
         let api = api(context)?;
-        reach(api, min_position.as_deref()).await?;
+        reach(viewer, min_position.as_deref()).await?;
         let unit = match unit {
             Some(unit) => unit_id("unit", &unit)?,
             None => viewer.principal.unit.clone(),
@@ -126,7 +126,7 @@ async fn report(
             },
             today: viewer.now,
         };
-        let report = api.read_models.report(api.units(), &query).await?;
+        let report = viewer.read_models.report(api.units(), &query).await?;
         Ok(report.into())
     }
 }

@@ -93,7 +93,7 @@ async fn due_soon(
         .filter(|hours| (1..=24 * 30).contains(hours))
         .and_then(|hours| WorkingMinutes::from_hours(f64::from(hours)))
         .ok_or_else(|| ApiError::bad_input("withinHours", "1 to 720 working hours"))?;
-    let page = api
+    let page = viewer
         .read_models
         .due_soon(
             &units,
@@ -118,7 +118,7 @@ async fn overdue(
     let viewer = viewer(context)?;
     let api = api(context)?;
     let units = scope(viewer, api, unit)?;
-    let page = api
+    let page = viewer
         .read_models
         .overdue(
             &units,
@@ -150,7 +150,7 @@ async fn officer_loads(
         ));
     }
     let units = scope(viewer, api, unit)?;
-    let loads = api
+    let loads = viewer
         .read_models
         .officer_loads(
             &units,

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use motcua_store::LogCursor;
-use sqlx::Row;
+// `Connection` begins a nested transaction on a scoped one's connection.
+use sqlx::{Connection, Row};
 
 use super::{GenerationState, ProjectionStatus, ReadModels};
 use crate::error::ProjectionError;
@@ -58,14 +59,24 @@ macro_rules! status_from_row {
     }};
 }
 
-/// Runs `$body` with `$pool` bound to the backend's pool and `$now` to its
-/// clock expression.
+/// Runs `$body` with `$pool` bound to what statements run on — SQLite's
+/// pool, or on PostgreSQL a connection in a transaction confined to the
+/// handle's visibility (committed after `$body`) — and `$now` to the
+/// backend's clock expression.
 macro_rules! on_backend {
     ($read_models:expr, |$pool:ident, $now:ident| $body:expr) => {
         match $read_models {
-            ReadModels::Postgres($pool) => {
+            ReadModels::Postgres(scoped) => {
                 let $now = POSTGRES_NOW;
-                $body
+                let failed = ProjectionError::database("opening a scoped transaction");
+                let mut scope = scoped.begin().await.map_err(failed)?;
+                let $pool = &mut *scope;
+                let value = $body;
+                scope
+                    .commit()
+                    .await
+                    .map_err(ProjectionError::database("committing a scoped transaction"))?;
+                value
             }
             ReadModels::Sqlite($pool) => {
                 let $now = SQLITE_NOW;

@@ -9,21 +9,97 @@ mod postgres;
 mod sqlite;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use motcua_domain::dossier::timeliness::Finished;
+use motcua_domain::unit::{UnitHierarchy, UnitId};
 use motcua_store::{EventStore, LogCursor};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{PgPool, Postgres, SqlitePool, Transaction};
 
 use crate::error::ProjectionError;
 use crate::fold::{Column, CounterDeltas, DossierState, Outcome};
 
-/// The read models of one database.
+/// The read models of one database, as one [`Visibility`] sees them.
 #[derive(Debug, Clone)]
 pub enum ReadModels {
-    Postgres(PgPool),
+    Postgres(ScopedPool),
+    /// SQLite has no row-level security: there the API's checks are the
+    /// only wall.
     Sqlite(SqlitePool),
+}
+
+/// Whose rows a [`ReadModels`] handle reads and writes. On PostgreSQL every
+/// transaction it opens is confined to them by row-level security
+/// (migrations/postgres/0007_row_security.sql): the second wall behind the
+/// API's own checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visibility {
+    /// Every unit: the projector, operations, province-wide roles.
+    Everything,
+    /// Rows of these units; a dossier's row if any of them ever held it.
+    /// None: no row at all.
+    Units(Vec<UnitId>),
+}
+
+impl Visibility {
+    /// What a viewer whose scope is the subtree of `root` reads at `at`:
+    /// the units whose records its reports take in across reorganisations
+    /// ([`UnitHierarchy::reachable_units`]); for the root of the whole tree,
+    /// everything.
+    pub fn under(units: &UnitHierarchy, root: &UnitId, at: DateTime<Utc>) -> Self {
+        let whole_tree = units
+            .version_at(root, at)
+            .is_some_and(|version| version.parent.is_none());
+        if whole_tree {
+            Visibility::Everything
+        } else {
+            Visibility::Units(units.reachable_units(root, at))
+        }
+    }
+
+    /// The value of the `motcua.visible_units` setting.
+    fn setting(&self) -> String {
+        match self {
+            Visibility::Everything => "*".to_owned(),
+            // e-IDs hold only `.`, digits and capitals: no separator or
+            // quote can appear in one.
+            Visibility::Units(units) => units
+                .iter()
+                .map(UnitId::as_str)
+                .collect::<Vec<_>>()
+                .join(","),
+        }
+    }
+}
+
+/// A PostgreSQL pool whose transactions each see only their
+/// [`Visibility`]'s rows.
+#[derive(Debug, Clone)]
+pub struct ScopedPool {
+    pool: PgPool,
+    /// `BEGIN` and the transaction-local setting, sent as one message.
+    begin: Arc<str>,
+}
+
+impl ScopedPool {
+    fn new(pool: PgPool, visibility: &Visibility) -> Self {
+        let begin = format!(
+            "BEGIN; SELECT set_config('motcua.visible_units', '{}', true)",
+            visibility.setting().replace('\'', "''")
+        );
+        Self {
+            pool,
+            begin: begin.into(),
+        }
+    }
+
+    /// A transaction confined to this pool's visibility. Every statement on
+    /// the read-model tables runs in one: outside, they show no row.
+    pub(crate) async fn begin(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        self.pool.begin_with(self.begin.to_string()).await
+    }
 }
 
 /// One generation of a projection: its place in the log, whether it stopped
@@ -103,11 +179,25 @@ pub(crate) enum CounterTable {
 }
 
 impl ReadModels {
-    /// The read models beside `store`'s event log, on the same pool.
+    /// The read models beside `store`'s event log, on the same pool, seeing
+    /// every unit's rows (the projector's and operations' view).
     pub fn new(store: &EventStore) -> Self {
         match store {
-            EventStore::Postgres(postgres) => ReadModels::Postgres(postgres.pool().clone()),
+            EventStore::Postgres(postgres) => ReadModels::Postgres(ScopedPool::new(
+                postgres.pool().clone(),
+                &Visibility::Everything,
+            )),
             EventStore::Sqlite(sqlite) => ReadModels::Sqlite(sqlite.pool().clone()),
+        }
+    }
+
+    /// The same read models as `visibility` sees them.
+    pub fn visible_to(&self, visibility: &Visibility) -> Self {
+        match self {
+            ReadModels::Postgres(scoped) => {
+                ReadModels::Postgres(ScopedPool::new(scoped.pool.clone(), visibility))
+            }
+            ReadModels::Sqlite(pool) => ReadModels::Sqlite(pool.clone()),
         }
     }
 

@@ -5,30 +5,34 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::NaiveDate;
+use motcua_domain::unit::UnitId;
 use motcua_store::LogCursor;
-use sqlx::{PgPool, Row};
+use sqlx::Row;
 
 use super::{
     BatchWrite, COUNTER_COLUMNS, CounterSums, CounterTable, DOSSIER_COLUMNS, DossierColumns,
-    DossierRow, carried_over_expression, is_state_column,
+    DossierRow, ScopedPool, carried_over_expression, is_state_column,
 };
 use crate::error::ProjectionError;
 use crate::fold::Column;
 
 pub(super) async fn dossier_states(
-    pool: &PgPool,
+    pool: &ScopedPool,
     generation: i32,
     ids: &[String],
 ) -> Result<Vec<(String, String)>, ProjectionError> {
+    let failed = ProjectionError::database("reading dossier rows");
+    let mut tx = pool.begin().await.map_err(failed)?;
     let rows = sqlx::query(
         "SELECT aggregate_id, state::text AS state FROM dossiers \
          WHERE generation = $1 AND aggregate_id = ANY($2)",
     )
     .bind(generation)
     .bind(ids)
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await
-    .map_err(ProjectionError::database("reading dossier rows"))?;
+    .map_err(failed)?;
+    tx.commit().await.map_err(failed)?;
     rows.iter()
         .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
         .collect::<Result<_, sqlx::Error>>()
@@ -36,7 +40,8 @@ pub(super) async fn dossier_states(
 }
 
 /// `INSERT … SELECT * FROM UNNEST(…) ON CONFLICT … DO UPDATE` for every
-/// column of `dossiers`.
+/// column of `dossiers`, and the PostgreSQL-only `holders` that its
+/// row-level security policy tests.
 static UPSERT_DOSSIERS: LazyLock<String> = LazyLock::new(|| {
     let types = [
         "text[]",
@@ -67,23 +72,24 @@ static UPSERT_DOSSIERS: LazyLock<String> = LazyLock::new(|| {
         "boolean[]",
         "timestamptz[]",
         "text[]",
+        // holders, comma-separated (UNNEST cannot take ragged arrays)
+        "text[]",
     ];
+    let columns: Vec<&str> = DOSSIER_COLUMNS.iter().copied().chain(["holders"]).collect();
     let parameters: Vec<String> = types
         .iter()
         .enumerate()
         .map(|(index, kind)| format!("${}::{kind}", index + 1))
         .collect();
-    let selected: Vec<String> = DOSSIER_COLUMNS
+    let selected: Vec<String> = columns
         .iter()
-        .map(|&column| {
-            if column == "state" {
-                "state::jsonb".to_owned()
-            } else {
-                column.to_owned()
-            }
+        .map(|&column| match column {
+            "state" => "state::jsonb".to_owned(),
+            "holders" => "string_to_array(holders, ',')".to_owned(),
+            _ => column.to_owned(),
         })
         .collect();
-    let updates: Vec<String> = DOSSIER_COLUMNS[1..]
+    let updates: Vec<String> = columns[1..]
         .iter()
         .map(|column| format!("{column} = EXCLUDED.{column}"))
         .collect();
@@ -91,8 +97,8 @@ static UPSERT_DOSSIERS: LazyLock<String> = LazyLock::new(|| {
         "INSERT INTO dossiers (generation, {columns}) \
          SELECT ${generation}::integer, {selected} FROM UNNEST({parameters}) AS t({columns}) \
          ON CONFLICT (generation, aggregate_id) DO UPDATE SET {updates}",
-        generation = DOSSIER_COLUMNS.len() + 1,
-        columns = DOSSIER_COLUMNS.join(", "),
+        generation = columns.len() + 1,
+        columns = columns.join(", "),
         selected = selected.join(", "),
         parameters = parameters.join(", "),
         updates = updates.join(", "),
@@ -145,7 +151,7 @@ static UPSERT_PROCEDURE_DAY: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-pub(super) async fn write(pool: &PgPool, batch: &BatchWrite) -> Result<(), ProjectionError> {
+pub(super) async fn write(pool: &ScopedPool, batch: &BatchWrite) -> Result<(), ProjectionError> {
     let mut tx = pool
         .begin()
         .await
@@ -346,6 +352,15 @@ async fn upsert_dossiers(
                 .map(|row| row.state.as_str())
                 .collect::<Vec<_>>(),
         )
+        .bind(
+            dossiers
+                .iter()
+                .map(|row| {
+                    let holders = row.state.lifecycle.holders().iter();
+                    holders.map(UnitId::as_str).collect::<Vec<_>>().join(",")
+                })
+                .collect::<Vec<_>>(),
+        )
         .bind(generation)
         .execute(tx)
         .await
@@ -358,7 +373,7 @@ fn cursor_transaction(cursor: LogCursor) -> i64 {
 }
 
 pub(super) async fn counter_sums(
-    pool: &PgPool,
+    pool: &ScopedPool,
     generation: i32,
     table: CounterTable,
     units: Option<&[String]>,
@@ -371,14 +386,17 @@ pub(super) async fn counter_sums(
         Some(_) => "unit_id = ANY($1)",
         None => "(TRUE OR unit_id = ANY($1))",
     };
+    let failed = ProjectionError::database("summing the Biểu 06 counters");
+    let mut tx = pool.begin().await.map_err(failed)?;
     let rows = sqlx::query(&counter_sums_sql(table, "$3", "$2", condition))
         .bind(units.unwrap_or_default())
         .bind(to)
         .bind(from)
         .bind(generation)
-        .fetch_all(pool)
+        .fetch_all(&mut *tx)
         .await
-        .map_err(ProjectionError::database("summing the Biểu 06 counters"))?;
+        .map_err(failed)?;
+    tx.commit().await.map_err(failed)?;
     rows.iter()
         .map(|row| read_sums(row, table))
         .collect::<Result<_, sqlx::Error>>()

@@ -250,7 +250,7 @@ impl ViewTree {
                     }
                 }
                 for &unit in &all {
-                    if let Some(home) = current_home(units, unit, today) {
+                    if let Some(home) = units.home_at(unit, today) {
                         tree.home.insert(unit.clone(), home);
                     }
                 }
@@ -282,21 +282,4 @@ impl ViewTree {
         }
         members
     }
-}
-
-/// The unit in force `today` that stands for `unit`: its successor, or, for
-/// a unit that ended with none, its last parent's.
-fn current_home(
-    units: &UnitHierarchy,
-    unit: &UnitId,
-    today: chrono::DateTime<chrono::Utc>,
-) -> Option<UnitId> {
-    let mut current = unit.clone();
-    for _ in 0..=units.versions().len() {
-        if let Some(successor) = units.successor_at(&current, today) {
-            return Some(successor);
-        }
-        current = units.history(&current).last()?.parent.clone()?;
-    }
-    None
 }

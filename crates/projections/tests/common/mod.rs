@@ -55,7 +55,9 @@ fn unique_name() -> String {
 }
 
 /// A migrated store on a database that lives as long as this value; `url`
-/// reaches the same database (for the read models).
+/// reaches the same database as the user of `DATABASE_URL` (a superuser,
+/// which row-level security does not bind), where `store` acts as the
+/// confined motcua_app on PostgreSQL.
 pub struct TestStore {
     pub store: EventStore,
     pub url: String,
@@ -142,8 +144,16 @@ pub async fn postgres() -> Option<TestStore> {
         .await
         .unwrap();
     let url = with_database(&admin_url, &name);
-    let store = EventStore::connect(&url).await.unwrap();
-    store.migrate().await.unwrap();
+    EventStore::connect(&url)
+        .await
+        .unwrap()
+        .migrate()
+        .await
+        .unwrap();
+    // The projections run as the server's confined role, under row-level
+    // security, as they do in production.
+    let store = EventStore::connect_as(&url, "motcua_app").await.unwrap();
+    store.check_confined().await.unwrap();
     record_postgres_test_ran();
     Some(TestStore {
         store,

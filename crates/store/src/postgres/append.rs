@@ -189,7 +189,9 @@ async fn announce_appends(
 ) {
     loop {
         announce.notified().await;
-        if writers.strong_count() == 0 {
+        // The store is gone, or closed (writers may outlive the pool by a
+        // moment): nothing is left to announce.
+        if writers.strong_count() == 0 || pool.is_closed() {
             return;
         }
         if let Err(error) = sqlx::query("SELECT pg_notify($1, '')")

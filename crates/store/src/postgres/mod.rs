@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sqlx::Row;
-use sqlx::postgres::{PgListener, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
 use tokio::sync::Notify;
 
 use self::append::Appender;
@@ -46,12 +46,12 @@ pub struct Postgres {
 }
 
 impl Postgres {
-    pub(crate) async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub(crate) async fn connect(options: PgConnectOptions) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             // A database that stops answering fails a call, not hangs it.
             .acquire_timeout(crate::connect::CONNECT_TIMEOUT)
-            .connect(url)
+            .connect_with(options)
             .await
             .map_err(|source| StoreError::Connect {
                 backend: BACKEND,
@@ -68,6 +68,43 @@ impl Postgres {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    pub(crate) async fn check_confined(&self) -> Result<(), StoreError> {
+        let row = sqlx::query(
+            "SELECT current_user::text, rolsuper, rolbypassrls, \
+             pg_has_role(current_user, (SELECT relowner FROM pg_class WHERE oid = 'events'::regclass), 'MEMBER') \
+             FROM pg_roles WHERE rolname = current_user",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|source| StoreError::Database {
+            operation: "reading the database role",
+            source,
+        })?;
+        let read = |row: &PgRow| -> Result<(String, bool, bool, bool), sqlx::Error> {
+            Ok((
+                row.try_get(0)?,
+                row.try_get(1)?,
+                row.try_get(2)?,
+                row.try_get(3)?,
+            ))
+        };
+        let (role, superuser, bypasses, owns) =
+            read(&row).map_err(|source| StoreError::Database {
+                operation: "reading the database role",
+                source,
+            })?;
+        let reason = if superuser {
+            "is a superuser"
+        } else if bypasses {
+            "has BYPASSRLS"
+        } else if owns {
+            "owns the tables (or is a member of their owner)"
+        } else {
+            return Ok(());
+        };
+        Err(StoreError::NotConfined { role, reason })
     }
 
     pub(crate) async fn migrate(&self) -> Result<(), StoreError> {
