@@ -15,11 +15,13 @@
 //! - the commands and their validation: [`dossier::command`], [`dossier::decide`];
 //! - the events: [`dossier::event`];
 //! - timeliness: [`dossier::timeliness`];
-//! - dossier codes: [`dossier::code`].
+//! - dossier codes: [`dossier::code`];
+//! - the reference data as an aggregate (administrators' changes): [`reference`].
 
 pub mod calendar;
 pub mod dossier;
 pub mod procedure;
+pub mod reference;
 pub mod role;
 pub mod services;
 pub mod unit;

@@ -140,7 +140,10 @@ async fn row_level_security_confines_every_read_model() {
             .is_some()
     );
     assert_eq!(
-        only_a.dossier_by_code(code, std::slice::from_ref(&b)).await.unwrap(),
+        only_a
+            .dossier_by_code(code, std::slice::from_ref(&b))
+            .await
+            .unwrap(),
         None
     );
     let year = TimeRange {
@@ -150,14 +153,24 @@ async fn row_level_security_confines_every_read_model() {
     let now = history::horizon();
     assert!(
         !everything
-            .officer_loads(std::slice::from_ref(&b), TimelinessPolicy::default(), now, year)
+            .officer_loads(
+                std::slice::from_ref(&b),
+                TimelinessPolicy::default(),
+                now,
+                year
+            )
             .await
             .unwrap()
             .is_empty()
     );
     assert!(
         only_a
-            .officer_loads(std::slice::from_ref(&b), TimelinessPolicy::default(), now, year)
+            .officer_loads(
+                std::slice::from_ref(&b),
+                TimelinessPolicy::default(),
+                now,
+                year
+            )
             .await
             .unwrap()
             .is_empty()

@@ -1,6 +1,7 @@
 //! Writing a hierarchy as the history of reorganisations that made it.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::{
     HierarchyError, Succession, SuccessionKind, UnitHierarchy, UnitId, UnitLevel, UnitVersion,
@@ -15,7 +16,7 @@ use super::{
 /// Changes to one unit at the same instant (moved *and* renamed on
 /// 2025-07-01) amend the one version starting then instead of opening
 /// another.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnitHierarchyBuilder {
     versions: Vec<UnitVersion>,
     successions: Vec<Succession>,
@@ -24,6 +25,19 @@ pub struct UnitHierarchyBuilder {
 impl UnitHierarchyBuilder {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Goes on from an existing hierarchy's versions and successions.
+    pub fn from_hierarchy(hierarchy: &UnitHierarchy) -> Self {
+        Self {
+            versions: hierarchy.versions().to_vec(),
+            successions: hierarchy.successions().to_vec(),
+        }
+    }
+
+    /// Whether any version of `unit` was opened.
+    pub fn knows(&self, unit: &UnitId) -> bool {
+        self.versions.iter().any(|version| &version.id == unit)
     }
 
     /// A unit in force from `from` until further notice.
