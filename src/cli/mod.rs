@@ -115,13 +115,6 @@ impl Command {
     }
 }
 
-/// The reference data the API serves: for now the seed's demonstration
-/// province (236 units, 1,977 procedures, the national calendar), until
-/// units, procedures and holidays are kept as events of their own.
-fn reference_data() -> anyhow::Result<motcua_seed::Province> {
-    motcua_seed::Province::generate(motcua_seed::DEMO_SEED).context("building the seed province")
-}
-
 /// The database, and the role the long-running commands act as there.
 #[derive(Debug, Clone)]
 pub struct Database {

@@ -103,8 +103,12 @@ pub async fn run(args: Args, database: &super::Database) -> anyhow::Result<()> {
         .with_context(|| format!("preparing the {} database at {location}", owner.backend()))?;
     owner.close().await;
     let store = super::open_confined(database).await?;
+    // The seed's demonstration province (236 units, 1,977 procedures, the
+    // national calendar): the reference data imported on a first start.
+    let province = motcua_seed::Province::generate(motcua_seed::DEMO_SEED)
+        .context("building the seed province")?;
     if args.demo_data {
-        seed_demo_data(&store).await?;
+        seed_demo_data(&store, &province).await?;
     }
     let listener = TcpListener::bind(args.listen)
         .await
@@ -112,7 +116,6 @@ pub async fn run(args: Args, database: &super::Database) -> anyhow::Result<()> {
     let address = motcua_server::local_address(&listener)?;
     // Installed before the banner: a signal sent once it is read counts.
     let shutdown = super::shutdown_signal();
-    let province = super::reference_data()?;
     let (authenticator, development, how_to_get_a_token): (Arc<dyn Authenticator>, bool, String) =
         match (&args.jwks_url, &args.jwt_issuer, &args.jwt_audience) {
             (Some(jwks_url), Some(issuer), Some(audience)) => (
@@ -134,7 +137,7 @@ pub async fn run(args: Args, database: &super::Database) -> anyhow::Result<()> {
             ),
         };
     let api = ApiSetup {
-        services: province.services(),
+        import: Some(province.reference_import()),
         authenticator,
         development,
     };
@@ -150,11 +153,13 @@ pub async fn run(args: Args, database: &super::Database) -> anyhow::Result<()> {
 }
 
 /// Writes the demonstration history if the log is empty.
-async fn seed_demo_data(store: &motcua_store::EventStore) -> anyhow::Result<()> {
+async fn seed_demo_data(
+    store: &motcua_store::EventStore,
+    province: &motcua_seed::Province,
+) -> anyhow::Result<()> {
     if store.head().await? != motcua_store::LogCursor::START {
         return Ok(());
     }
-    let province = motcua_seed::Province::generate(motcua_seed::DEMO_SEED)?;
     let today = chrono::Utc::now().date_naive();
     let this_month = today.with_day(1).context("the first day of this month")?;
     let from = this_month
@@ -167,7 +172,7 @@ async fn seed_demo_data(store: &motcua_store::EventStore) -> anyhow::Result<()> 
         province.units().len(),
         motcua_seed::PROVINCE_NAME
     );
-    let summary = motcua_seed::generate(store, &province, config, |_| {}).await?;
+    let summary = motcua_seed::generate(store, province, config, |_| {}).await?;
     println!(
         "Seeded {} dossiers ({} events) in {:.1} s; {} still open.",
         summary.dossiers,

@@ -8,6 +8,7 @@ use motcua_domain::DossierServices;
 use motcua_domain::dossier::Dossier;
 use motcua_domain::role::{Principal, Role};
 use motcua_domain::unit::{UnitHierarchy, UnitId};
+use motcua_projections::reference::ReferenceKeeper;
 use motcua_projections::{ReadModels, Visibility};
 use motcua_store::{CommandPath, EventStore};
 
@@ -19,20 +20,29 @@ pub struct ApiContext {
     /// The read models as no one sees them (no row): each request reads
     /// through its [`Viewer`]'s, confined to the viewer's units.
     pub read_models: ReadModels,
-    /// The reference data: the unit hierarchy with its history (tenant
-    /// scopes, reports), the procedure catalog, the calendars.
-    pub services: DossierServices,
+    /// The reference data (the unit hierarchy with its history, the
+    /// procedure catalog, the calendars), kept current as administrators
+    /// change them; and where dossier commands run with them.
+    pub reference: Arc<ReferenceKeeper>,
     /// Dossier codes come from the store's daily counters.
     pub store: EventStore,
-    /// Where mutations run the Dossier aggregate's commands.
-    pub commands: Arc<CommandPath<Dossier>>,
     /// Counters for `/metrics`.
     pub telemetry: Arc<crate::Telemetry>,
 }
 
 impl ApiContext {
-    pub fn units(&self) -> &UnitHierarchy {
-        &self.services.units
+    /// The reference data now (a request keeps the one it started with).
+    pub fn services(&self) -> DossierServices {
+        self.reference.services()
+    }
+
+    pub fn units(&self) -> Arc<UnitHierarchy> {
+        self.services().units
+    }
+
+    /// Where mutations run the Dossier aggregate's commands.
+    pub fn commands(&self) -> &CommandPath<Dossier> {
+        self.reference.dossiers()
     }
 }
 
@@ -62,7 +72,7 @@ impl Viewer {
     /// The viewer of `principal` at `now`. A principal whose unit is not in
     /// force sees nothing and is refused.
     pub fn new(principal: Principal, api: &ApiContext, now: DateTime<Utc>) -> ApiResult<Self> {
-        let units = api.units();
+        let units = &*api.units();
         let scope_root = if principal.roles.contains(&Role::Supervisor) {
             root_of(units, &principal.unit, now)
         } else {

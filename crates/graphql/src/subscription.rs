@@ -46,7 +46,7 @@ async fn changes(
     let viewer = viewer(context)?.clone();
     viewer.may_list_dossiers()?;
     let api = api(context)?.clone();
-    let units = viewer.scope(api.units(), "unit", unit.as_deref())?;
+    let units = viewer.scope(&api.units(), "unit", unit.as_deref())?;
     let head = api
         .store
         .head()

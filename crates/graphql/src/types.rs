@@ -261,7 +261,7 @@ impl Dossier {
         let api = context.data::<crate::ApiContext>().ok()?;
         let code = self.procedure_code.as_deref()?.parse().ok()?;
         let version = u32::try_from(self.procedure_version?).ok()?;
-        api.services
+        api.services()
             .procedures
             .version(&code, version)
             .map(|procedure| Procedure::of(procedure))
@@ -276,7 +276,7 @@ impl Dossier {
         hierarchy
             .version_at(&id, at)
             .or_else(|| hierarchy.history(&id).last())
-            .map(|version| Unit::of(version, hierarchy))
+            .map(|version| Unit::of(version, &hierarchy))
     }
 }
 

@@ -10,8 +10,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::{NaiveDate, Utc};
 use motcua_domain::role::{Principal, Role};
 use motcua_graphql::{ApiContext, Telemetry, Viewer};
+use motcua_projections::reference::ReferenceKeeper;
 use motcua_projections::{Projector, ProjectorConfig, ReadModels};
-use motcua_store::{CommandPath, CommandPathConfig, EventStore};
+use motcua_store::EventStore;
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 
@@ -62,17 +63,13 @@ async fn a_page_of_100_dossiers_with_procedure_and_holder_is_one_statement() {
     .await
     .unwrap();
 
-    let services = province.services();
+    let reference = ReferenceKeeper::open(&store, Some(province.reference_import()))
+        .await
+        .unwrap();
     let context = ApiContext {
         read_models,
         store: store.clone(),
-        commands: Arc::new(CommandPath::new(
-            store.clone(),
-            services.clone(),
-            Vec::new(),
-            CommandPathConfig::default(),
-        )),
-        services,
+        reference: Arc::new(reference),
         telemetry: Arc::new(Telemetry::default()),
     };
     let schema = motcua_graphql::schema(context.clone());

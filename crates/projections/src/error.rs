@@ -35,6 +35,9 @@ pub enum ProjectionError {
     #[error("corrupt read-model row {row}: {reason}")]
     Corrupt { row: String, reason: String },
     /// A query that cannot be answered as asked.
+    /// The reference data cannot be loaded or built.
+    #[error("reference data: {0}")]
+    Reference(String),
     #[error("invalid {field}: {reason}")]
     InvalidQuery { field: &'static str, reason: String },
     #[error("waited {waited:?} for the read models to reach position {position}")]

@@ -9,6 +9,7 @@ mod error;
 pub mod fold;
 mod projector;
 mod read_models;
+pub mod reference;
 pub mod report;
 pub mod units;
 

@@ -28,6 +28,7 @@ use crate::catalog::{self, CatalogEntry};
 use crate::error::SeedError;
 use crate::names::{COMMUNE_FIRST, COMMUNE_SECOND, DEPARTMENTS, DISTRICTS};
 use crate::rng::Rng;
+use motcua_domain::reference::ReferenceChange;
 
 /// The level-1 code of the seed's province in its units' e-IDs.
 pub const PROVINCE_CODE: &str = "H56";
@@ -174,6 +175,21 @@ impl Province {
     /// Standard office hours and Vietnam's declared days (see [`vietnam_calendar`]).
     pub fn calendar(&self) -> &WorkingCalendar {
         &self.calendar
+    }
+
+    /// The province as a first import of reference data: every unit
+    /// version and succession, procedure version and declared day.
+    pub fn reference_import(&self) -> ReferenceChange {
+        ReferenceChange::Import {
+            versions: self.hierarchy.versions().to_vec(),
+            successions: self.hierarchy.successions().to_vec(),
+            procedures: self
+                .procedures
+                .iter()
+                .map(|entry| (*entry.procedure).clone())
+                .collect(),
+            days: self.calendar.days().iter().cloned().collect(),
+        }
     }
 
     /// The reference data the Dossier aggregate decides with.

@@ -17,10 +17,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use motcua_domain::DossierServices;
+use motcua_domain::reference::ReferenceChange;
 use motcua_graphql::ApiContext;
+use motcua_projections::reference::ReferenceKeeper;
 use motcua_projections::{ProjectionError, Projector, ProjectorConfig, ReadModels, Visibility};
-use motcua_store::{CommandPath, CommandPathConfig, EventStore, StoreError};
+use motcua_store::{EventStore, StoreError};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -31,9 +32,10 @@ pub use jwks::{JwksSettings, JwksTokens};
 /// What the API serves from besides the database.
 #[derive(Clone)]
 pub struct ApiSetup {
-    /// The reference data: the unit hierarchy with its history (tenant
-    /// scopes, reports), the procedure catalog, the calendars.
-    pub services: DossierServices,
+    /// The reference data (units, procedures, calendar) imported into an
+    /// empty reference stream on a first start; afterwards the stream is
+    /// the source, changed by administrators.
+    pub import: Option<ReferenceChange>,
     /// Who accepts bearer tokens: [`JwksTokens`] in production,
     /// [`DevelopmentTokens`] on a developer's machine.
     pub authenticator: Arc<dyn motcua_graphql::Authenticator>,
@@ -109,18 +111,12 @@ pub async fn serve(
 ) -> Result<(), ServerError> {
     let health = Arc::new(Health::new(store.clone()));
     let read_models = ReadModels::new(&store);
-    read_models.store_units(&api.services.units).await?;
+    let reference = Arc::new(ReferenceKeeper::open(&store, api.import).await?);
     let context = ApiContext {
         // Requests read through their viewers' handles; this one sees nothing.
         read_models: read_models.visible_to(&Visibility::Units(Vec::new())),
         store: store.clone(),
-        commands: Arc::new(CommandPath::new(
-            store.clone(),
-            api.services.clone(),
-            Vec::new(),
-            CommandPathConfig::default(),
-        )),
-        services: api.services,
+        reference: Arc::clone(&reference),
         telemetry: Arc::default(),
     };
     let (stopping, stop) = watch::channel(false);
@@ -138,6 +134,11 @@ pub async fn serve(
         Arc::clone(&health),
         stopped(),
     ));
+    // Another process's change of the reference data reaches this one.
+    let following = {
+        let stopped = stopped();
+        tokio::spawn(async move { reference.follow(stopped).await })
+    };
     let checkpoints = {
         let store = store.clone();
         let every = config.checkpoint_every;
@@ -180,6 +181,7 @@ pub async fn serve(
     // Requests are drained; the projector finishes its batch.
     let _ = projector.await;
     let _ = checkpoints.await;
+    let _ = following.await;
     store.close().await;
     tracing::info!("stopped");
     served

@@ -570,7 +570,7 @@ async fn run(
     client_mutation_id: Option<String>,
 ) -> ApiResult<DossierPayload> {
     match api
-        .commands
+        .commands()
         .execute(dossier_id.as_str(), command, command_context)
         .await
     {

@@ -120,7 +120,7 @@ async fn list(
                     .map_err(|_| ApiError::bad_input("after", "not a cursor of this list"))
             })
             .transpose()?;
-        let units = viewer.scope(api.units(), "filter.unit", filter.unit.as_deref())?;
+        let units = viewer.scope(&api.units(), "filter.unit", filter.unit.as_deref())?;
         let statuses = filter
             .statuses
             .iter()

@@ -70,7 +70,7 @@ fn units(
         .iter()
         .filter_map(|id| hierarchy.version_at(id, at))
         .filter(|version| level.is_none_or(|level| level.matches(version.level)))
-        .map(|version| Unit::of(version, hierarchy))
+        .map(|version| Unit::of(version, &hierarchy))
         .collect())
 }
 
@@ -101,8 +101,8 @@ fn procedures(
         })
         .transpose()?;
     let search = search.map(|search| search.to_lowercase());
-    let mut matching: Vec<_> = api
-        .services
+    let services = api.services();
+    let mut matching: Vec<_> = services
         .procedures
         .all_in_force(viewer.now)
         .filter(|procedure| level.is_none_or(|level| level.matches(procedure.level)))

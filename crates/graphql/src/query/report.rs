@@ -126,7 +126,7 @@ async fn report(
             },
             today: viewer.now,
         };
-        let report = viewer.read_models.report(api.units(), &query).await?;
+        let report = viewer.read_models.report(&api.units(), &query).await?;
         Ok(report.into())
     }
 }

@@ -67,7 +67,7 @@ fn scope(
     unit: Option<String>,
 ) -> ApiResult<Vec<motcua_domain::unit::UnitId>> {
     viewer.may_list_dossiers()?;
-    viewer.scope(api.units(), "unit", unit.as_deref())
+    viewer.scope(&api.units(), "unit", unit.as_deref())
 }
 
 fn page_size(first: i32) -> ApiResult<u32> {
@@ -97,7 +97,7 @@ async fn due_soon(
         .read_models
         .due_soon(
             &units,
-            &api.services.default_calendar,
+            &api.services().default_calendar,
             viewer.now,
             within,
             page_size(first)?,

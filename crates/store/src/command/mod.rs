@@ -20,6 +20,7 @@
 mod cache;
 
 use std::collections::HashMap;
+use std::sync::{PoisonError, RwLock};
 
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::persist::EventUpcaster;
@@ -148,7 +149,8 @@ pub enum CommandError<E: std::error::Error> {
 /// Runs commands of aggregate `A` against the store.
 pub struct CommandPath<A: Aggregate> {
     replayer: Replayer<A>,
-    services: A::Services,
+    /// Replaced whole when the reference data change ([`Self::replace_services`]).
+    services: RwLock<A::Services>,
     cache: AggregateCache<A>,
     config: CommandPathConfig,
 }
@@ -158,6 +160,7 @@ where
     A: Aggregate + Clone,
     A::Command: Clone,
     A::Error: Serialize + DeserializeOwned,
+    A::Services: Clone,
 {
     pub fn new(
         store: EventStore,
@@ -167,7 +170,7 @@ where
     ) -> Self {
         CommandPath {
             replayer: Replayer::new(store, upcasters),
-            services,
+            services: RwLock::new(services),
             cache: AggregateCache::new(config.cache_capacity),
             config,
         }
@@ -175,6 +178,23 @@ where
 
     fn store(&self) -> &EventStore {
         self.replayer.store()
+    }
+
+    /// The services commands are decided with now.
+    pub fn services(&self) -> A::Services {
+        // A writer cannot panic mid-replace: the value is whole either way.
+        self.services
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Decides the commands that start from now on with `services`.
+    pub fn replace_services(&self, services: A::Services) {
+        *self
+            .services
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = services;
     }
 
     /// Runs `command` on aggregate `aggregate_id`.
@@ -196,7 +216,8 @@ where
             };
             let mut next = current.aggregate.clone();
             let sink = EventSink::default();
-            if let Err(rejection) = next.handle(command.clone(), &self.services, &sink).await {
+            let services = self.services();
+            if let Err(rejection) = next.handle(command.clone(), &services, &sink).await {
                 if cached
                     && self.store().stream_version(A::TYPE, aggregate_id).await? != current.sequence
                 {
