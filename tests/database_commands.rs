@@ -48,6 +48,7 @@ on_both_backends!(
     serve_migrates_projects_checkpoints_and_shuts_down_in_order,
     the_graphql_api_serves_each_viewer_their_units_only,
     a_dossier_goes_from_submission_to_its_result_through_the_api,
+    administrators_change_the_reference_data_through_the_api,
 );
 
 const CODE: &str = "000.01.20.H56-241105-0001";
@@ -626,6 +627,221 @@ fn mutate_as(address: &str, token: &str, name: &str, input_type: &str, input: Va
     let (status, response) = graphql_with(address, Some(token), &query, &json!({ "input": input }));
     assert_eq!(status, 200, "{response}");
     response
+}
+
+/// Runs an administrators' mutation `name` (input type `{name}Input`,
+/// capitalised) as `token`: the payload, or the errors.
+fn change_reference(address: &str, token: &str, name: &str, input: Value) -> Value {
+    let input_type = format!("{}{}Input", name[..1].to_uppercase(), &name[1..]);
+    let query = format!(
+        "mutation($input: {input_type}!) {{ {name}(input: $input) {{ clientMutationId position repeated }} }}"
+    );
+    let (status, response) = graphql_with(address, Some(token), &query, &json!({ "input": input }));
+    assert_eq!(status, 200, "{response}");
+    response
+}
+
+/// The ids of the units under `unit` at `at`, as the API lists them.
+fn units_under(address: &str, token: &str, unit: &str, at: &str) -> Vec<String> {
+    let (_, response) = graphql_with(
+        address,
+        Some(token),
+        "query($under: String!, $at: DateTime!) { units(under: $under, at: $at) { id } }",
+        &json!({ "under": unit, "at": at }),
+    );
+    response["data"]["units"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{response}"))
+        .iter()
+        .map(|unit| unit["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Units, procedures and declared days change by administrators'
+/// mutations, every refusal with its code; the change is in force for the
+/// next request (a new procedure can be submitted at once), and a second
+/// server on the same database follows it within seconds.
+async fn administrators_change_the_reference_data_through_the_api(db: &Db) {
+    db.migrated().await;
+    let province = motcua_seed::Province::generate(motcua_seed::DEMO_SEED).unwrap();
+    let root = province.root().id.to_string();
+    let (district, gone, kept) = province
+        .units()
+        .iter()
+        .enumerate()
+        .filter(|(_, unit)| unit.kind == motcua_seed::UnitKind::District)
+        .find_map(|(index, district)| {
+            let communes: Vec<String> = province
+                .units()
+                .iter()
+                .filter(|unit| unit.parent == Some(index))
+                .map(|unit| unit.id.to_string())
+                .collect();
+            (communes.len() >= 2).then(|| {
+                (
+                    district.id.to_string(),
+                    communes[0].clone(),
+                    communes[1].clone(),
+                )
+            })
+        })
+        .unwrap();
+    let ((mut child, _out), address) = start_server(db);
+    let ((mut other, _other_out), other_address) = start_server(db);
+    let admin = token(db, &root, "administrator");
+    let leader = token(db, &root, "unit_leader");
+    let officer_of_gone = token(db, &gone, "reception_officer");
+    let now = chrono::Utc::now();
+    let before = (now - chrono::Duration::seconds(1)).to_rfc3339();
+    assert!(units_under(&other_address, &admin, &district, &now.to_rfc3339()).contains(&gone));
+
+    // Refusals: each with its code, nothing recorded.
+    let merge =
+        json!({ "clientMutationId": "merge-1", "id": gone, "into": kept, "at": now.to_rfc3339() });
+    let refused = change_reference(&address, &leader, "mergeUnit", merge.clone());
+    assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
+    let bad = change_reference(
+        &address,
+        &admin,
+        "mergeUnit",
+        json!({ "id": "xã Đông Hòa", "into": kept }),
+    );
+    assert_eq!(error_code(&bad), "BAD_USER_INPUT", "{bad}");
+    assert_eq!(bad["errors"][0]["extensions"]["field"], "id", "{bad}");
+    let unknown = change_reference(
+        &address,
+        &admin,
+        "mergeUnit",
+        json!({ "id": gone, "into": "000.99.99.H56" }),
+    );
+    assert_eq!(error_code(&unknown), "NOT_FOUND", "{unknown}");
+    let (status, me) = graphql(&address, Some(&officer_of_gone), "{ me { unit } }");
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["data"]["me"]["unit"], gone.as_str(), "{me}");
+
+    // The merge: recorded once, in force at once.
+    let merged = change_reference(&address, &admin, "mergeUnit", merge.clone());
+    let payload = &merged["data"]["mergeUnit"];
+    assert!(payload["position"].is_string(), "{merged}");
+    assert_eq!(payload["repeated"], false);
+    let again = change_reference(&address, &admin, "mergeUnit", merge);
+    assert_eq!(again["data"]["mergeUnit"]["repeated"], true, "{again}");
+    let after = (now + chrono::Duration::seconds(1)).to_rfc3339();
+    let under = units_under(&address, &admin, &district, &after);
+    assert!(!under.contains(&gone) && under.contains(&kept), "{under:?}");
+    assert!(units_under(&address, &admin, &district, &before).contains(&gone));
+    let (_, versions) = graphql_with(
+        &address,
+        Some(&admin),
+        "query($at: DateTime!, $under: String!) { units(at: $at, under: $under) { id validTo successors } }",
+        &json!({ "at": before, "under": district }),
+    );
+    let old = versions["data"]["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|unit| unit["id"] == gone.as_str())
+        .unwrap();
+    assert_eq!(old["successors"], json!([kept]), "{versions}");
+    assert!(old["validTo"].is_string(), "{versions}");
+    // The merged commune's officers act for a unit no longer in force.
+    let (_, me) = graphql(&address, Some(&officer_of_gone), "{ me { unit } }");
+    assert_eq!(error_code(&me), "FORBIDDEN", "{me}");
+    // The other server follows the log.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while units_under(&other_address, &admin, &district, &after).contains(&gone) {
+        assert!(
+            Instant::now() < deadline,
+            "the other server never saw the merge"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Declared days.
+    let holiday = json!({ "date": "2031-03-05", "kind": "HOLIDAY", "name": "Nghỉ bù" });
+    let declared = change_reference(&address, &admin, "declareDay", holiday.clone());
+    assert!(
+        declared["data"]["declareDay"]["position"].is_string(),
+        "{declared}"
+    );
+    let twice = change_reference(&address, &admin, "declareDay", holiday);
+    assert_eq!(error_code(&twice), "CONFLICT", "{twice}");
+    let (_, days) = graphql(
+        &address,
+        Some(&leader),
+        r#"{ declaredDays(from: "2031-03-01", to: "2031-03-31") { date kind name } }"#,
+    );
+    assert_eq!(
+        days["data"]["declaredDays"],
+        json!([{ "date": "2031-03-05", "kind": "HOLIDAY", "name": "Nghỉ bù" }]),
+        "{days}"
+    );
+    let cleared = change_reference(
+        &address,
+        &admin,
+        "clearDay",
+        json!({ "date": "2031-03-05" }),
+    );
+    assert!(
+        cleared["data"]["clearDay"]["position"].is_string(),
+        "{cleared}"
+    );
+    let gone_day = change_reference(
+        &address,
+        &admin,
+        "clearDay",
+        json!({ "date": "2031-03-05" }),
+    );
+    assert_eq!(error_code(&gone_day), "NOT_FOUND", "{gone_day}");
+
+    // A new procedure can be submitted at once.
+    let procedure = json!({
+        "code": "9.999001",
+        "version": 1,
+        "name": "Xác nhận thử nghiệm",
+        "field": "Thử nghiệm",
+        "level": "COMMUNE",
+        "onlineLevel": "PARTIAL",
+        "cases": [{ "id": "default", "name": "Thông thường", "workingDays": 1.0 }],
+        "components": [{ "code": "TK", "name": "Tờ khai", "required": true }],
+        "supplementClock": "SHIFT",
+        "validFrom": (now - chrono::Duration::hours(1)).to_rfc3339(),
+    });
+    let published = change_reference(&address, &admin, "publishProcedure", procedure.clone());
+    assert!(
+        published["data"]["publishProcedure"]["position"].is_string(),
+        "{published}"
+    );
+    let mut skipped = procedure.clone();
+    skipped["version"] = json!(3);
+    let skipped = change_reference(&address, &admin, "publishProcedure", skipped);
+    assert_eq!(error_code(&skipped), "BAD_USER_INPUT", "{skipped}");
+    assert_eq!(
+        skipped["errors"][0]["extensions"]["field"], "version",
+        "{skipped}"
+    );
+    let desk = token(db, &kept, "reception_officer");
+    let submitted = mutate(
+        &address,
+        &desk,
+        "submitDossier",
+        json!({
+            "unit": kept,
+            "channel": "IN_PERSON",
+            "procedureCode": "9.999001",
+            "caseId": "default",
+            "applicant": { "kind": "CITIZEN", "name": "Lê Văn Cường", "identityNumber": "001203009999" },
+            "documents": [{ "component": "TK", "name": "Tờ khai" }],
+            "acceptNow": true,
+        }),
+    );
+    let code = submitted["data"]["submitDossier"]["dossier"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{submitted}"));
+    assert!(code.starts_with(&kept), "{submitted}");
+
+    stop(&mut other);
+    stop(&mut child);
 }
 
 /// The input type of each mutation the journey uses.

@@ -363,12 +363,43 @@ impl ReferenceData {
                 change,
             })
             .collect();
-        // The whole must still hold together: build what would result.
-        let mut next = self.clone();
-        for event in &events {
-            next.apply_event(event)?;
+        // What the change touches must still hold together: build it.
+        match &command.change {
+            ReferenceChange::Import { .. } => {
+                let mut next = ReferenceData::default();
+                for event in &events {
+                    next.apply_event(event)?;
+                }
+                next.services(OfficeHours::default())?;
+            }
+            ReferenceChange::PublishProcedure { procedure } => {
+                ProcedureCatalog::new(self.procedures.iter().chain([procedure]).cloned()).map_err(
+                    |error| ReferenceError::Procedure {
+                        reason: error.to_string(),
+                    },
+                )?;
+            }
+            // One declaration per date is all a day table asks (checked above).
+            ReferenceChange::DeclareDay { .. } | ReferenceChange::ClearDay { .. } => {}
+            ReferenceChange::OpenUnit { .. }
+            | ReferenceChange::RenameUnit { .. }
+            | ReferenceChange::MoveUnit { .. }
+            | ReferenceChange::MergeUnit { .. }
+            | ReferenceChange::DissolveUnit { .. } => {
+                let mut next = ReferenceData {
+                    units: self.units.clone(),
+                    ..ReferenceData::default()
+                };
+                for event in &events {
+                    next.apply_event(event)?;
+                }
+                next.units
+                    .build()
+                    .map_err(|error| ReferenceError::Hierarchy {
+                        reason: error.to_string(),
+                    })?;
+            }
         }
-        next.services(OfficeHours::default())?;
         Ok(events)
     }
 

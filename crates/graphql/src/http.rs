@@ -253,8 +253,11 @@ async fn execute(
         match Viewer::new(principal, &endpoint.api, Utc::now()) {
             Ok(viewer) => request = request.data(viewer),
             Err(error) => {
+                // With its code, as every error: FORBIDDEN for a unit no
+                // longer in force.
                 let response = async_graphql::Response::from_errors(vec![
-                    async_graphql::Error::from(error).into_server_error(Default::default()),
+                    async_graphql::ErrorExtensions::extend(&error)
+                        .into_server_error(Default::default()),
                 ]);
                 return respond(media, StatusCode::OK, &response);
             }

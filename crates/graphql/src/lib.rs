@@ -41,7 +41,7 @@ pub const MAX_COMPLEXITY: usize = 2_000;
 pub fn schema(context: ApiContext) -> MotcuaSchema {
     Schema::build(
         query::Query::default(),
-        mutation::Mutation,
+        mutation::Mutation::default(),
         subscription::Subscription,
     )
     .data(context)
@@ -64,7 +64,7 @@ pub fn routes(
 pub fn sdl() -> String {
     Schema::build(
         query::Query::default(),
-        mutation::Mutation,
+        mutation::Mutation::default(),
         subscription::Subscription,
     )
     .finish()

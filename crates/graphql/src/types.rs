@@ -1,7 +1,8 @@
 //! Output types.
 
 use async_graphql::{ComplexObject, Context, Enum, SimpleObject};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use motcua_domain::calendar::{CalendarDay, DayKind};
 use motcua_domain::unit::{UnitHierarchy, UnitLevel, UnitVersion};
 use motcua_projections::dossiers::{DossierSummary, payment_state_name, step_name};
 use motcua_projections::report::{Bieu06, GroupKey, Report, ReportRow};
@@ -280,8 +281,52 @@ impl Dossier {
     }
 }
 
+/// What a declared calendar day is.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum DeclaredDayKind {
+    /// A public holiday or compensatory day off (nghỉ lễ, nghỉ bù).
+    Holiday,
+    /// A weekend day worked instead (làm bù).
+    MakeUpWorkday,
+}
+
+impl DeclaredDayKind {
+    pub fn to_domain(self) -> DayKind {
+        match self {
+            DeclaredDayKind::Holiday => DayKind::Holiday,
+            DeclaredDayKind::MakeUpWorkday => DayKind::MakeUpWorkday,
+        }
+    }
+
+    fn of(kind: DayKind) -> Self {
+        match kind {
+            DayKind::Holiday => DeclaredDayKind::Holiday,
+            DayKind::MakeUpWorkday => DeclaredDayKind::MakeUpWorkday,
+        }
+    }
+}
+
+/// A day the province's calendar declares: deadlines skip holidays and
+/// count make-up working days.
+#[derive(SimpleObject)]
+pub struct DeclaredDay {
+    pub date: NaiveDate,
+    pub kind: DeclaredDayKind,
+    pub name: String,
+}
+
+impl DeclaredDay {
+    pub fn of(day: &CalendarDay) -> Self {
+        Self {
+            date: day.date,
+            kind: DeclaredDayKind::of(day.kind),
+            name: day.name.clone(),
+        }
+    }
+}
+
 /// A level of the administration.
-#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[derive(Enum, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Level {
     Province,
     District,

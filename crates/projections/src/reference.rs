@@ -15,7 +15,10 @@ use motcua_domain::calendar::OfficeHours;
 use motcua_domain::dossier::Dossier;
 use motcua_domain::reference::{ReferenceChange, ReferenceCommand, ReferenceData};
 use motcua_domain::role::{Principal, Role};
-use motcua_store::{CommandContext, CommandError, CommandPath, CommandPathConfig, EventStore};
+use motcua_store::{
+    CommandContext, CommandError, CommandPath, CommandPathConfig, EventStore, Loaded,
+};
+use tokio::sync::Mutex;
 
 use crate::error::ProjectionError;
 use crate::read_models::ReadModels;
@@ -29,6 +32,11 @@ pub struct ReferenceKeeper {
     commands: CommandPath<ReferenceData>,
     dossiers: Arc<CommandPath<Dossier>>,
     read_models: ReadModels,
+    /// The version of the reference stream in force here, locked while a
+    /// version is adopted (so that an older one never replaces a newer);
+    /// the follower skips what this process adopted already (its own
+    /// changes).
+    adopted: Mutex<i64>,
 }
 
 impl ReferenceKeeper {
@@ -44,24 +52,25 @@ impl ReferenceKeeper {
             store.clone(),
             (),
             Vec::new(),
-            // One stream, rarely changed: a snapshot every few events keeps
-            // a start from replaying thousands of procedures.
+            // One stream, rarely changed: kept in memory between commands,
+            // and a snapshot every few events keeps a start from replaying
+            // thousands of procedures.
             CommandPathConfig {
                 snapshot_every: 10,
-                cache_capacity: 0,
+                cache_capacity: 1,
                 ..CommandPathConfig::default()
             },
         );
-        let mut data = commands.load(ReferenceData::STREAM).await?.aggregate;
-        if data.is_empty() {
+        let mut loaded = commands.load(ReferenceData::STREAM).await?;
+        if loaded.aggregate.is_empty() {
             let Some(import) = import else {
                 return Err(ProjectionError::Reference(
                     "the reference data (units, procedures, calendar) are empty".to_owned(),
                 ));
             };
-            data = import_into(&commands, import).await?;
+            loaded = import_into(&commands, import).await?;
         }
-        let services = services_of(&data)?;
+        let services = services_of(&loaded.aggregate)?;
         let read_models = ReadModels::new(store);
         read_models.store_units(&services.units).await?;
         let dossiers = Arc::new(CommandPath::new(
@@ -75,6 +84,7 @@ impl ReferenceKeeper {
             commands,
             dossiers,
             read_models,
+            adopted: Mutex::new(loaded.sequence),
         })
     }
 
@@ -93,18 +103,31 @@ impl ReferenceKeeper {
         self.dossiers.services()
     }
 
-    /// Makes `data` current: for dossier commands and in the unit tables.
-    pub async fn adopt(&self, data: &ReferenceData) -> Result<(), ProjectionError> {
+    /// Makes `data`, the stream at version `sequence`, current: for
+    /// dossier commands and in the unit tables. A version no newer than the
+    /// one in force is left alone.
+    pub async fn adopt(&self, data: &ReferenceData, sequence: i64) -> Result<(), ProjectionError> {
+        let mut adopted = self.adopted.lock().await;
+        if sequence <= *adopted {
+            return Ok(());
+        }
         let services = services_of(data)?;
-        self.read_models.store_units(&services.units).await?;
+        let current = self.services().units;
+        // Most changes (days, procedures) leave the unit tables as they are.
+        if current.versions() != services.units.versions()
+            || current.successions() != services.units.successions()
+        {
+            self.read_models.store_units(&services.units).await?;
+        }
         self.dossiers.replace_services(services);
+        *adopted = sequence;
         Ok(())
     }
 
     /// Reads the reference data again and makes them current.
     pub async fn reload(&self) -> Result<(), ProjectionError> {
         let loaded = self.commands.load(ReferenceData::STREAM).await?;
-        self.adopt(&loaded.aggregate).await
+        self.adopt(&loaded.aggregate, loaded.sequence).await
     }
 
     /// Follows the log until `stop` completes, reloading after every
@@ -126,17 +149,36 @@ impl ReferenceKeeper {
                 () = &mut stop => return,
                 entries = tail.next() => entries,
             };
+            let adopted = *self.adopted.lock().await;
             let changed = match entries {
-                Ok(entries) => entries
-                    .iter()
-                    .any(|entry| entry.aggregate_type == ReferenceData::TYPE),
+                Ok(entries) => entries.iter().any(|entry| {
+                    entry.aggregate_type == ReferenceData::TYPE && entry.sequence > adopted
+                }),
                 Err(error) => {
                     tracing::warn!(%error, "lost the log; reloading the reference data");
                     true
                 }
             };
-            if changed && let Err(error) = self.reload().await {
-                tracing::error!(%error, "could not reload the reference data");
+            if changed {
+                self.reload_until_done(&mut stop).await;
+            }
+        }
+    }
+
+    /// Reloads, retrying every few seconds while it fails (the database is
+    /// away) until it works or `stop` completes.
+    async fn reload_until_done(&self, stop: &mut std::pin::Pin<&mut impl Future<Output = ()>>) {
+        const RETRY: Duration = Duration::from_secs(2);
+        loop {
+            match self.reload().await {
+                Ok(()) => return,
+                Err(error) => {
+                    tracing::error!(%error, "could not reload the reference data; retrying")
+                }
+            }
+            tokio::select! {
+                () = stop.as_mut() => return,
+                () = tokio::time::sleep(RETRY) => {}
             }
         }
     }
@@ -151,7 +193,7 @@ fn services_of(data: &ReferenceData) -> Result<DossierServices, ProjectionError>
 async fn import_into(
     commands: &CommandPath<ReferenceData>,
     import: ReferenceChange,
-) -> Result<ReferenceData, ProjectionError> {
+) -> Result<Loaded<ReferenceData>, ProjectionError> {
     let root = match &import {
         ReferenceChange::Import { versions, .. } => versions
             .iter()
@@ -177,10 +219,14 @@ async fn import_into(
         .execute(ReferenceData::STREAM, command, &context)
         .await
     {
-        Ok(committed) => Ok(committed.aggregate),
+        Ok(committed) => Ok(Loaded {
+            aggregate: committed.aggregate,
+            sequence: committed.sequence,
+            head_hash: None,
+        }),
         // Another process imported first: take what it wrote.
         Err(CommandError::Rejected { .. } | CommandError::Conflict { .. }) => {
-            Ok(commands.load(ReferenceData::STREAM).await?.aggregate)
+            Ok(commands.load(ReferenceData::STREAM).await?)
         }
         Err(CommandError::CommandIdReused { command_id }) => Err(ProjectionError::Reference(
             format!("command id {command_id} reused"),

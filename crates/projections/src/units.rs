@@ -76,12 +76,18 @@ pub fn closure(units: &UnitHierarchy) -> Vec<ClosureRow> {
 /// Replaces the unit tables with `units`, in one transaction: the same
 /// statements on either backend.
 macro_rules! replace_unit_tables {
-    ($pool:expr, $units:expr, $closure:expr) => {{
+    ($pool:expr, $units:expr, $closure:expr, $lock:expr) => {{
         let failed = ProjectionError::database;
         let mut tx = $pool
             .begin()
             .await
             .map_err(failed("replacing the unit tables"))?;
+        if let Some(lock) = $lock {
+            sqlx::query(lock)
+                .execute(&mut *tx)
+                .await
+                .map_err(failed("waiting for another replacement of the unit tables"))?;
+        }
         for table in ["unit_versions", "unit_closure", "unit_successions"] {
             sqlx::query(&format!("DELETE FROM {table}"))
                 .execute(&mut *tx)
@@ -131,13 +137,22 @@ macro_rules! replace_unit_tables {
     }};
 }
 
+/// A transaction-level advisory lock that orders replacements of the unit
+/// tables (its key: "motcua units" as a number).
+const LOCK_UNIT_TABLES: &str = "SELECT pg_advisory_xact_lock(7305673830110004)";
+
 impl ReadModels {
     /// Replaces the unit tables with `units` (see the module's doc).
     pub async fn store_units(&self, units: &UnitHierarchy) -> Result<(), ProjectionError> {
         let rows = closure(units);
         match self {
-            ReadModels::Postgres(pool) => replace_unit_tables!(pool, units, &rows),
-            ReadModels::Sqlite(pool) => replace_unit_tables!(pool, units, &rows),
+            // Processes replace the tables at once after a change of the
+            // reference data: one at a time, or one's DELETE misses the
+            // other's rows. (SQLite runs one write transaction at a time.)
+            ReadModels::Postgres(pool) => {
+                replace_unit_tables!(pool, units, &rows, Some(LOCK_UNIT_TABLES))
+            }
+            ReadModels::Sqlite(pool) => replace_unit_tables!(pool, units, &rows, None::<&str>),
         }
     }
 

@@ -1,4 +1,5 @@
-//! The mutation root: one mutation per lifecycle command. Each runs the
+//! The mutation root: one mutation per lifecycle command (here), and the
+//! administrators' changes of the reference data (`reference.rs`). Each runs the
 //! command through the store's command path as the request's principal
 //! (the aggregate checks role, unit and status), is idempotent under its
 //! `clientMutationId`, and returns the dossier's new state with the log
@@ -6,8 +7,9 @@
 //! write).
 
 mod inputs;
+mod reference;
 
-use async_graphql::{Context, Object, ResultExt, SimpleObject};
+use async_graphql::{Context, MergedObject, Object, ResultExt, SimpleObject};
 use chrono::Utc;
 use motcua_domain::calendar::local_date;
 use motcua_domain::dossier::command::{CommandBody, DossierCommand, DossierId};
@@ -23,8 +25,11 @@ use crate::types::Dossier;
 
 pub use inputs::*;
 
+#[derive(MergedObject, Default)]
+pub struct Mutation(DossierMutation, reference::ReferenceMutation);
+
 #[derive(Default)]
-pub struct Mutation;
+pub struct DossierMutation;
 
 /// What every mutation returns.
 #[derive(SimpleObject)]
@@ -41,7 +46,7 @@ pub struct DossierPayload {
 }
 
 #[Object]
-impl Mutation {
+impl DossierMutation {
     /// Submit a dossier: online (portal account), in person or by post (a
     /// reception officer, who may accept it at once with `acceptNow`).
     async fn submit_dossier(

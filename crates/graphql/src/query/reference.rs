@@ -1,14 +1,14 @@
-//! Reference data: the unit tree at a date and the procedure catalog.
-//! Both are public organisation facts: any signed-in user reads them.
+//! Reference data: the unit tree at a date, the procedure catalog and the
+//! declared days of the calendar. All are public organisation facts: any signed-in user reads them.
 
 use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields, OpaqueCursor};
 use async_graphql::{Context, Object, ResultExt};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::context::{api, viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::scalars::unit_id;
-use crate::types::{Level, Procedure, Unit};
+use crate::types::{DeclaredDay, Level, Procedure, Unit};
 
 #[derive(Default)]
 pub struct ReferenceQuery;
@@ -45,6 +45,40 @@ impl ReferenceQuery {
     ) -> async_graphql::Result<ProcedureConnection> {
         procedures(context, search, level, field, first, after).extend()
     }
+
+    /// The declared days (holidays, make-up working days) from `from` to
+    /// `to`, both included, in date order.
+    async fn declared_days(
+        &self,
+        context: &Context<'_>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> async_graphql::Result<Vec<DeclaredDay>> {
+        declared_days(context, from, to).extend()
+    }
+}
+
+fn declared_days(
+    context: &Context<'_>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> ApiResult<Vec<DeclaredDay>> {
+    viewer(context)?;
+    let api = api(context)?;
+    if to < from {
+        return Err(ApiError::bad_input(
+            "to",
+            "the period ends before it begins",
+        ));
+    }
+    let services = api.services();
+    Ok(services
+        .default_calendar
+        .days()
+        .iter()
+        .filter(|day| (from..=to).contains(&day.date))
+        .map(DeclaredDay::of)
+        .collect())
 }
 
 fn units(
