@@ -1323,7 +1323,16 @@ async fn the_api_passes_the_reference_clients_checks() {
         "{first}{rest}"
     );
     assert!(refused.wait().unwrap().success());
+
+    // Shutting down, the server closes subscriptions as going away (1001:
+    // clients reconnect elsewhere) before it exits.
+    let (mut open, mut open_out, first) = subscribe(&here, "30");
+    assert_eq!(first.trim(), "connected");
     stop(&mut child);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut open_out, &mut rest).unwrap();
+    assert_eq!(rest.trim(), "closed 1001", "{rest}");
+    assert!(open.wait().unwrap().success());
 }
 
 /// With the identity provider configured (here in a configuration file,

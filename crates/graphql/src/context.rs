@@ -26,6 +26,8 @@ pub struct ApiContext {
     pub reference: Arc<ReferenceKeeper>,
     /// Dossier codes come from the store's daily counters.
     pub store: EventStore,
+    /// The open subscription sockets, closed at shutdown.
+    pub sockets: crate::Sockets,
     /// Counters for `/metrics`.
     pub telemetry: Arc<crate::Telemetry>,
 }

@@ -189,9 +189,25 @@ async fn websocket(
                         }))
                     }
                 });
-            while let Some(message) = outgoing.next().await {
-                if sink.send(message).await.is_err() {
-                    break;
+            let _open = endpoint.api.sockets.open();
+            loop {
+                tokio::select! {
+                    message = outgoing.next() => {
+                        let Some(message) = message else { break };
+                        if sink.send(message).await.is_err() {
+                            break;
+                        }
+                    }
+                    () = endpoint.api.sockets.stopping() => {
+                        // Going away: the client reconnects elsewhere.
+                        let _ = sink
+                            .send(Message::Close(Some(CloseFrame {
+                                code: 1001,
+                                reason: "the server is shutting down".into(),
+                            })))
+                            .await;
+                        break;
+                    }
                 }
             }
         })

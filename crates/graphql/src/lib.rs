@@ -15,6 +15,7 @@ mod mutation;
 mod personal_data;
 mod query;
 mod scalars;
+mod sockets;
 mod subscription;
 mod telemetry;
 mod types;
@@ -27,6 +28,7 @@ pub use error::{ApiError, ErrorCode};
 pub use http::{AuthFailure, Authenticator, RequestId};
 pub use motcua_domain::role::Principal;
 pub use personal_data::PERSONAL_DATA_READ;
+pub use sockets::Sockets;
 pub use telemetry::Telemetry;
 
 /// The schema's type.

@@ -70,6 +70,7 @@ async fn a_page_of_100_dossiers_with_procedure_and_holder_is_one_statement() {
         read_models,
         store: store.clone(),
         reference: Arc::new(reference),
+        sockets: motcua_graphql::Sockets::default(),
         telemetry: Arc::new(Telemetry::default()),
     };
     let schema = motcua_graphql::schema(context.clone());

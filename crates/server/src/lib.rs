@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use motcua_domain::reference::ReferenceChange;
-use motcua_graphql::ApiContext;
+use motcua_graphql::{ApiContext, Sockets};
 use motcua_projections::reference::ReferenceKeeper;
 use motcua_projections::{ProjectionError, Projector, ProjectorConfig, ReadModels, Visibility};
 use motcua_store::{EventStore, StoreError};
@@ -100,6 +100,9 @@ pub async fn prepare(store: &EventStore, config: &ServerConfig) -> Result<(), Se
     Ok(())
 }
 
+/// How long shutdown waits for subscription sockets to close.
+const SOCKETS_CLOSE_WITHIN: Duration = Duration::from_secs(5);
+
 /// Serves on `listener` until `shutdown` completes, then shuts down in
 /// order. The database must be [`prepare`]d.
 pub async fn serve(
@@ -117,8 +120,10 @@ pub async fn serve(
         read_models: read_models.visible_to(&Visibility::Units(Vec::new())),
         store: store.clone(),
         reference: Arc::clone(&reference),
+        sockets: Sockets::default(),
         telemetry: Arc::default(),
     };
+    let sockets = context.sockets.clone();
     let (stopping, stop) = watch::channel(false);
     // A future per background task, completing when shutdown begins.
     let stopped = || {
@@ -168,10 +173,19 @@ pub async fn serve(
         let health = Arc::clone(&health);
         async move {
             shutdown.await;
-            tracing::info!("shutting down: draining requests");
+            tracing::info!("shutting down: draining requests and subscriptions");
             health.shutting_down();
             let _ = stopping.send(true);
         }
+    };
+    // Subscriptions are told to go when shutdown begins, and waited for.
+    let closing_sockets = {
+        let sockets = sockets.clone();
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            let _ = stop.wait_for(|stopping| *stopping).await;
+            sockets.close_all(SOCKETS_CLOSE_WITHIN).await
+        })
     };
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(draining)
@@ -179,6 +193,11 @@ pub async fn serve(
         .map_err(ServerError::Http);
 
     // Requests are drained; the projector finishes its batch.
+    if let Ok(left) = closing_sockets.await
+        && left > 0
+    {
+        tracing::warn!(left, "subscription sockets still open are dropped");
+    }
     let _ = projector.await;
     let _ = checkpoints.await;
     let _ = following.await;
