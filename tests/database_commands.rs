@@ -1136,13 +1136,19 @@ async fn a_dossier_goes_from_submission_to_its_result_through_the_api(db: &Db) {
     let (_, revealed) = graphql_with(
         &address,
         Some(&auditor),
-        "query($code: String!) { history(code: $code, revealPersonalData: true) { payload } dossier(code: $code, revealPersonalData: true) { identityNumber } }",
-        &json!({ "code": code }),
+        "query($code: String!, $position: String!) { history(code: $code, revealPersonalData: true) { payload } \
+         dossier(code: $code, revealPersonalData: true) { identityNumber } \
+         dossierAsOf(code: $code, position: $position, revealPersonalData: true) { identityNumber } }",
+        &json!({ "code": code, "position": submitted_at }),
     );
     assert!(revealed.to_string().contains("001203004567"), "{revealed}");
     assert_eq!(
         revealed["data"]["dossier"]["identityNumber"],
         "001203004567"
+    );
+    assert_eq!(
+        revealed["data"]["dossierAsOf"]["identityNumber"], "001203004567",
+        "{revealed}"
     );
     let reads = db
         .store()
@@ -1150,19 +1156,19 @@ async fn a_dossier_goes_from_submission_to_its_result_through_the_api(db: &Db) {
         .load_stream(motcua_graphql::PERSONAL_DATA_READ, &id, 0)
         .await
         .unwrap();
-    assert_eq!(reads.len(), 2, "one record per read");
+    assert_eq!(reads.len(), 3, "one record per read");
     assert!(
         reads
             .iter()
             .all(|read| read.event.actor == "inspector-1" && read.event.unit_id == commune)
     );
-    // The two fields of one request resolve concurrently: either order.
+    // The fields of one request resolve concurrently: any order.
     let mut what: Vec<&str> = reads
         .iter()
         .filter_map(|read| read.event.payload["read"].as_str())
         .collect();
     what.sort_unstable();
-    assert_eq!(what, ["dossier", "history"]);
+    assert_eq!(what, ["dossier", "dossier as of", "history"]);
     let (_, refused) = graphql_with(
         &address,
         Some(&leader),

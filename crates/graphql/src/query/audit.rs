@@ -88,8 +88,15 @@ impl AuditQuery {
         code: String,
         at: Option<DateTime<Utc>>,
         position: Option<String>,
+        #[graphql(
+            default,
+            desc = "Auditors and supervisors: show the applicant's personal data; the read is recorded"
+        )]
+        reveal_personal_data: bool,
     ) -> async_graphql::Result<Dossier> {
-        as_of(context, &code, at, position).await.extend()
+        as_of(context, &code, at, position, reveal_personal_data)
+            .await
+            .extend()
     }
 
     /// Recomputes the dossier's hash chain.
@@ -158,6 +165,7 @@ async fn as_of(
     code: &str,
     at: Option<DateTime<Utc>>,
     position: Option<String>,
+    reveal_personal_data: bool,
 ) -> ApiResult<Dossier> {
     let viewer = viewer(context)?;
     let api = api(context)?;
@@ -182,7 +190,15 @@ async fn as_of(
             "dossier {code} did not exist yet then"
         )));
     }
-    Ok(Dossier::of_aggregate(&id, &loaded.aggregate, 0, viewer))
+    let unmasked = reveal(api, viewer, reveal_personal_data, &id, "dossier as of").await?;
+    let mut dossier = Dossier::of_aggregate(&id, &loaded.aggregate, 0, viewer);
+    if unmasked {
+        dossier.identity_number = loaded
+            .aggregate
+            .applicant()
+            .map(|applicant| applicant.identity_number.clone());
+    }
+    Ok(dossier)
 }
 
 async fn verify(context: &Context<'_>, code: &str) -> ApiResult<ChainVerdict> {
