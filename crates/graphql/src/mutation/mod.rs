@@ -523,22 +523,7 @@ async fn execute(
                 ApiError::bad_input("id", error.to_string())
             })?;
     let submitting = matches!(body, CommandBody::Submit { .. });
-    let idempotency = client_mutation_id
-        .as_ref()
-        .map(|command_id| {
-            Idempotency::new(command_id.clone(), request).map_err(|error| match error {
-                StoreError::InvalidCommandId { reason, .. } => {
-                    ApiError::bad_input("clientMutationId", reason)
-                }
-                other => ApiError::Internal(Box::new(other)),
-            })
-        })
-        .transpose()?;
-    let command_context = CommandContext {
-        unit: viewer.principal.unit.to_string(),
-        actor: viewer.principal.user_id.clone(),
-        idempotency,
-    };
+    let command_context = command_context(viewer, client_mutation_id.as_deref(), request)?;
     let command = DossierCommand {
         principal: viewer.principal.clone(),
         at: Utc::now(),
@@ -599,6 +584,30 @@ async fn run(
         ))),
         Err(CommandError::Store(error)) => Err(ApiError::Internal(Box::new(error))),
     }
+}
+
+/// Who sends a mutation, with its `clientMutationId` (if any) and a
+/// fingerprint of `request`, for idempotency.
+pub(crate) fn command_context(
+    viewer: &crate::Viewer,
+    client_mutation_id: Option<&str>,
+    request: &impl Serialize,
+) -> ApiResult<CommandContext> {
+    let idempotency = client_mutation_id
+        .map(|command_id| {
+            Idempotency::new(command_id, request).map_err(|error| match error {
+                StoreError::InvalidCommandId { reason, .. } => {
+                    ApiError::bad_input("clientMutationId", reason)
+                }
+                other => ApiError::Internal(Box::new(other)),
+            })
+        })
+        .transpose()?;
+    Ok(CommandContext {
+        unit: viewer.principal.unit.to_string(),
+        actor: viewer.principal.user_id.clone(),
+        idempotency,
+    })
 }
 
 /// A refusal of the domain, as the client's error. A command on a dossier

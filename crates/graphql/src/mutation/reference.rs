@@ -16,7 +16,7 @@ use motcua_domain::procedure::{
 use motcua_domain::reference::{ReferenceChange, ReferenceCommand, ReferenceData, ReferenceError};
 use motcua_domain::role::Role;
 use motcua_domain::unit::UnitLevel;
-use motcua_store::{CommandContext, CommandError, Idempotency, StoreError};
+use motcua_store::CommandError;
 use serde::Serialize;
 
 use crate::context::{api, viewer};
@@ -466,21 +466,7 @@ async fn run(
         ));
     }
     let change = change()?;
-    let idempotency = client_mutation_id
-        .map(|command_id| {
-            Idempotency::new(command_id, request).map_err(|error| match error {
-                StoreError::InvalidCommandId { reason, .. } => {
-                    ApiError::bad_input("clientMutationId", reason)
-                }
-                other => ApiError::Internal(Box::new(other)),
-            })
-        })
-        .transpose()?;
-    let command_context = CommandContext {
-        unit: viewer.principal.unit.to_string(),
-        actor: viewer.principal.user_id.clone(),
-        idempotency,
-    };
+    let command_context = super::command_context(viewer, client_mutation_id, request)?;
     let command = ReferenceCommand {
         by: viewer.principal.clone(),
         change,
