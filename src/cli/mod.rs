@@ -131,7 +131,6 @@ async fn open(database_url: &str) -> anyhow::Result<EventStore> {
 /// Opens an up-to-date database as the confined role, and makes sure
 /// row-level security binds it.
 async fn open_confined(database: &Database) -> anyhow::Result<EventStore> {
-    let location = database_location(&database.url);
     let store = if database.role.is_empty() {
         open(&database.url).await?
     } else {
@@ -139,23 +138,25 @@ async fn open_confined(database: &Database) -> anyhow::Result<EventStore> {
     };
     // First the role: a refused one may not even read the migrations.
     store.check_confined().await?;
-    store
-        .check_migrations()
-        .await
-        .with_context(|| format!("checking the database at {location}"))?;
+    check_migrations(&store, &database.url).await?;
     Ok(store)
 }
 
 /// Opens a database that has exactly this build's migrations.
 async fn open_migrated(database_url: &str) -> anyhow::Result<EventStore> {
     let store = open(database_url).await?;
+    check_migrations(&store, database_url).await?;
+    Ok(store)
+}
+
+/// Refuses a database without exactly this build's migrations.
+async fn check_migrations(store: &EventStore, database_url: &str) -> anyhow::Result<()> {
     store.check_migrations().await.with_context(|| {
         format!(
             "checking the database at {}",
             database_location(database_url)
         )
-    })?;
-    Ok(store)
+    })
 }
 
 /// Logs of the long-running commands: JSON lines on stderr, filtered by

@@ -20,10 +20,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::DossierServices;
 use crate::calendar::{CalendarDay, DayTable, OfficeHours, WorkingCalendar};
-use crate::procedure::{Procedure, ProcedureCatalog, ProcedureCode};
+use crate::procedure::{Procedure, ProcedureCatalog, ProcedureCode, ProcedureError};
 use crate::role::{Principal, Role};
 use crate::unit::{
-    Succession, UnitHierarchy, UnitHierarchyBuilder, UnitId, UnitLevel, UnitVersion,
+    HierarchyError, Succession, UnitHierarchy, UnitHierarchyBuilder, UnitId, UnitLevel, UnitVersion,
 };
 
 /// The reference data as of the last event: every unit version and
@@ -204,6 +204,22 @@ pub enum ReferenceError {
     Calendar { reason: String },
 }
 
+impl From<HierarchyError> for ReferenceError {
+    fn from(error: HierarchyError) -> Self {
+        ReferenceError::Hierarchy {
+            reason: error.to_string(),
+        }
+    }
+}
+
+impl From<ProcedureError> for ReferenceError {
+    fn from(error: ProcedureError) -> Self {
+        ReferenceError::Procedure {
+            reason: error.to_string(),
+        }
+    }
+}
+
 impl ReferenceData {
     /// The one stream the reference data live in.
     pub const STREAM: &'static str = "province";
@@ -215,18 +231,8 @@ impl ReferenceData {
     /// The reference data the dossier aggregate decides with, counted in
     /// `hours` (the province's office hours).
     pub fn services(&self, hours: OfficeHours) -> Result<DossierServices, ReferenceError> {
-        let hierarchy = self
-            .units
-            .clone()
-            .build()
-            .map_err(|error| ReferenceError::Hierarchy {
-                reason: error.to_string(),
-            })?;
-        let catalog = ProcedureCatalog::new(self.procedures.iter().cloned()).map_err(|error| {
-            ReferenceError::Procedure {
-                reason: error.to_string(),
-            }
-        })?;
+        let hierarchy = self.units.clone().build()?;
+        let catalog = ProcedureCatalog::new(self.procedures.iter().cloned())?;
         let days = DayTable::new(self.days.values().cloned()).map_err(|error| {
             ReferenceError::Calendar {
                 reason: error.to_string(),
@@ -373,11 +379,7 @@ impl ReferenceData {
                 next.services(OfficeHours::default())?;
             }
             ReferenceChange::PublishProcedure { procedure } => {
-                ProcedureCatalog::new(self.procedures.iter().chain([procedure]).cloned()).map_err(
-                    |error| ReferenceError::Procedure {
-                        reason: error.to_string(),
-                    },
-                )?;
+                ProcedureCatalog::new(self.procedures.iter().chain([procedure]).cloned())?;
             }
             // One declaration per date is all a day table asks (checked above).
             ReferenceChange::DeclareDay { .. } | ReferenceChange::ClearDay { .. } => {}
@@ -393,11 +395,7 @@ impl ReferenceData {
                 for event in &events {
                     next.apply_event(event)?;
                 }
-                next.units
-                    .build()
-                    .map_err(|error| ReferenceError::Hierarchy {
-                        reason: error.to_string(),
-                    })?;
+                next.units.build()?;
             }
         }
         Ok(events)
@@ -414,16 +412,12 @@ impl ReferenceData {
     /// Applies one event; fails only where the unit builder refuses it
     /// (which `decide` has ruled out for every recorded event).
     fn apply_event(&mut self, event: &ReferenceEvent) -> Result<(), ReferenceError> {
-        let refused = |error: crate::unit::HierarchyError| ReferenceError::Hierarchy {
-            reason: error.to_string(),
-        };
         match &event.change {
             ReferenceEventChange::UnitsImported {
                 versions,
                 successions,
             } => {
-                let hierarchy =
-                    UnitHierarchy::new(versions.clone(), successions.clone()).map_err(refused)?;
+                let hierarchy = UnitHierarchy::new(versions.clone(), successions.clone())?;
                 self.units = UnitHierarchyBuilder::from_hierarchy(&hierarchy);
             }
             ReferenceEventChange::UnitOpened {
@@ -437,22 +431,16 @@ impl ReferenceData {
                     .open(unit.clone(), name.clone(), *level, parent.as_ref(), *at);
             }
             ReferenceEventChange::UnitRenamed { unit, name, at } => {
-                self.units
-                    .rename(unit, name.clone(), *at)
-                    .map_err(refused)?;
+                self.units.rename(unit, name.clone(), *at)?;
             }
             ReferenceEventChange::UnitMoved { unit, parent, at } => {
-                self.units
-                    .move_under(unit, parent.as_ref(), *at)
-                    .map_err(refused)?;
+                self.units.move_under(unit, parent.as_ref(), *at)?;
             }
             ReferenceEventChange::UnitMerged { unit, into, at } => {
-                self.units.merge_into(unit, into, *at).map_err(refused)?;
+                self.units.merge_into(unit, into, *at)?;
             }
             ReferenceEventChange::UnitDissolved { unit, receiver, at } => {
-                self.units
-                    .dissolve(unit, receiver.as_ref(), *at)
-                    .map_err(refused)?;
+                self.units.dissolve(unit, receiver.as_ref(), *at)?;
             }
             ReferenceEventChange::ProcedurePublished { procedure } => {
                 self.procedures.push(procedure.clone());

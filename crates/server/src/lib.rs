@@ -180,7 +180,6 @@ pub async fn serve(
     };
     // Subscriptions are told to go when shutdown begins, and waited for.
     let closing_sockets = {
-        let sockets = sockets.clone();
         let mut stop = stop.clone();
         tokio::spawn(async move {
             let _ = stop.wait_for(|stopping| *stopping).await;

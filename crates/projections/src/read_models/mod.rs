@@ -360,6 +360,9 @@ pub(crate) struct DossierColumns {
     pub last_event_at: Option<DateTime<Utc>>,
     /// The fold state as JSON.
     pub state: String,
+    /// Every unit that ever held it, comma-separated: the PostgreSQL-only
+    /// column its row-level security policy tests.
+    pub holders: String,
 }
 
 impl DossierColumns {
@@ -409,6 +412,12 @@ impl DossierColumns {
             deleted: lifecycle.is_deleted(),
             last_event_at: lifecycle.last_event_at(),
             state: state_json,
+            holders: lifecycle
+                .holders()
+                .iter()
+                .map(UnitId::as_str)
+                .collect::<Vec<_>>()
+                .join(","),
         })
     }
 }

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::NaiveDate;
-use motcua_domain::unit::UnitId;
 use motcua_store::LogCursor;
 use sqlx::Row;
 
@@ -353,12 +352,8 @@ async fn upsert_dossiers(
                 .collect::<Vec<_>>(),
         )
         .bind(
-            dossiers
-                .iter()
-                .map(|row| {
-                    let holders = row.state.lifecycle.holders().iter();
-                    holders.map(UnitId::as_str).collect::<Vec<_>>().join(",")
-                })
+            rows.iter()
+                .map(|row| row.holders.as_str())
                 .collect::<Vec<_>>(),
         )
         .bind(generation)
