@@ -1489,9 +1489,15 @@ type Server = (
 /// Starts `motcua serve` on port 0 with a development key in the scratch
 /// folder; (the server, its address).
 fn start_server(db: &Db) -> (Server, String) {
+    start_server_with(db, &[])
+}
+
+/// Starts `motcua serve` as `start_server` does, with more flags.
+fn start_server_with(db: &Db, flags: &[&str]) -> (Server, String) {
     let key = db.scratch("dev.key");
     let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
         .env_remove("DATABASE_URL")
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
         .args([
             "--database-url",
             &db.url,
@@ -1500,6 +1506,7 @@ fn start_server(db: &Db) -> (Server, String) {
             "127.0.0.1:0",
         ])
         .args(["--dev-key-file", key.to_str().unwrap()])
+        .args(flags)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -1855,6 +1862,145 @@ async fn the_graphql_api_serves_each_viewer_their_units_only(db: &Db) {
 }
 
 /// A plain HTTP/1.1 GET: (status, body).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traces_go_to_an_opentelemetry_collector_and_join_the_callers_trace() {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::any_value::Value as Attribute;
+    use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
+    use prost::Message;
+
+    let db = Db::sqlite();
+    let collector = FakeCollector::start();
+    let endpoint = format!("http://{}/", collector.address);
+    let ((mut child, _out), address) = start_server_with(&db, &["--otlp-endpoint", &endpoint]);
+    let caller_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let caller_span = "00f067aa0ba902b7";
+    let body = json!({ "query": "{ __typename }" }).to_string();
+    let (status, _) = http(
+        &address,
+        &format!(
+            "POST /graphql HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\
+             Content-Type: application/json\r\n\
+             traceparent: 00-{caller_trace}-{caller_span}-01\r\n\
+             Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert_eq!(status, 200);
+    // The batch is sent at the latest when the server stops.
+    stop(&mut child);
+
+    let exports = collector.requests();
+    assert!(!exports.is_empty(), "nothing was exported");
+    let mut spans = Vec::new();
+    for export in &exports {
+        assert_eq!(export.path, "/v1/traces");
+        assert_eq!(export.content_type, "application/x-protobuf");
+        let request = ExportTraceServiceRequest::decode(export.body.as_slice()).unwrap();
+        for resource_spans in request.resource_spans {
+            let service = resource_spans
+                .resource
+                .iter()
+                .flat_map(|resource| &resource.attributes)
+                .find(|attribute| attribute.key == "service.name")
+                .and_then(|attribute| attribute.value.clone())
+                .and_then(|value| value.value);
+            assert_eq!(service, Some(Attribute::StringValue("motcua".into())));
+            for scope in resource_spans.scope_spans {
+                spans.extend(scope.spans);
+            }
+        }
+    }
+    let request_span = spans
+        .iter()
+        .find(|span| span.name == "POST /graphql")
+        .unwrap_or_else(|| {
+            let names: Vec<_> = spans.iter().map(|span| &span.name).collect();
+            panic!("no span for the request among {names:?}")
+        });
+    assert_eq!(hex(&request_span.trace_id), caller_trace);
+    assert_eq!(hex(&request_span.parent_span_id), caller_span);
+    assert_eq!(request_span.kind, SpanKind::Server as i32);
+    assert!(request_span.end_time_unix_nano > request_span.start_time_unix_nano);
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// An OTLP/HTTP collector on port 0 that keeps what it receives.
+struct FakeCollector {
+    address: std::net::SocketAddr,
+    received: std::sync::Arc<std::sync::Mutex<Vec<CollectedRequest>>>,
+}
+
+struct CollectedRequest {
+    path: String,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+impl FakeCollector {
+    fn start() -> FakeCollector {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        let received: std::sync::Arc<std::sync::Mutex<Vec<CollectedRequest>>> =
+            std::sync::Arc::default();
+        let keeper = std::sync::Arc::clone(&received);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                if let Some(request) = FakeCollector::answer(stream) {
+                    keeper.lock().unwrap().push(request);
+                }
+            }
+        });
+        FakeCollector { address, received }
+    }
+
+    /// Reads one request and answers 200 with an empty export response.
+    fn answer(stream: std::net::TcpStream) -> Option<CollectedRequest> {
+        use std::io::{BufRead, Read, Write};
+        let mut reader = std::io::BufReader::new(stream);
+        let mut request_line = String::new();
+        reader.read_line(&mut request_line).ok()?;
+        let path = request_line.split(' ').nth(1)?.to_owned();
+        let (mut length, mut content_type) = (0, String::new());
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).ok()?;
+            let line = line.trim_end();
+            if line.is_empty() {
+                break;
+            }
+            let (name, value) = line.split_once(':')?;
+            match name.to_ascii_lowercase().as_str() {
+                "content-length" => length = value.trim().parse().ok()?,
+                "content-type" => content_type = value.trim().to_owned(),
+                _ => {}
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).ok()?;
+        reader
+            .get_mut()
+            .write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\n\
+                  Content-Length: 0\r\nConnection: close\r\n\r\n",
+            )
+            .ok()?;
+        Some(CollectedRequest {
+            path,
+            content_type,
+            body,
+        })
+    }
+
+    fn requests(&self) -> Vec<CollectedRequest> {
+        std::mem::take(&mut *self.received.lock().unwrap())
+    }
+}
+
 fn http_get(address: &str, path: &str) -> (u16, String) {
     http(
         address,

@@ -9,6 +9,7 @@ mod project;
 mod projections;
 mod sdl;
 mod serve;
+mod telemetry;
 mod token;
 
 use anyhow::Context;
@@ -159,19 +160,6 @@ async fn check_migrations(store: &EventStore, database_url: &str) -> anyhow::Res
     })
 }
 
-/// Logs of the long-running commands: JSON lines on stderr, filtered by
-/// `RUST_LOG` (default `info`).
-fn init_logs() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // A second initialisation (never in the binary) is harmless.
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
-}
-
 /// Completes on Ctrl-C or SIGTERM (what Kubernetes sends to stop a pod).
 /// The SIGTERM handler is installed when this is called, so a signal sent
 /// right after the server says it listens still stops it in order.
@@ -217,4 +205,16 @@ pub fn report(error: &anyhow::Error) -> String {
         message.push_str(&cause);
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn every_command_line_is_well_formed() {
+        // clap checks a subcommand's arguments only when it is parsed:
+        // check them all here (flattened groups must not clash).
+        super::Cli::command().debug_assert();
+    }
 }

@@ -21,10 +21,18 @@ pub struct Args {
     /// process takes over after this one dies.
     #[arg(long, default_value_t = ProjectorConfig::default().lease_ttl.as_secs())]
     lease_seconds: u64,
+    #[command(flatten)]
+    telemetry: super::telemetry::TelemetryArgs,
 }
 
 pub async fn run(args: Args, database: &super::Database) -> anyhow::Result<()> {
-    super::init_logs();
+    let telemetry = super::telemetry::init(&args.telemetry)?;
+    let projected = project(args, database).await;
+    telemetry.shutdown().await;
+    projected
+}
+
+async fn project(args: Args, database: &super::Database) -> anyhow::Result<()> {
     let store = super::open_confined(database).await?;
     let config = ProjectorConfig {
         page_size: args.page_size.max(1),

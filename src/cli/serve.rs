@@ -58,6 +58,8 @@ pub struct Args {
     jwt_audience: Option<String>,
     #[command(flatten)]
     development: super::token::DevelopmentKey,
+    #[command(flatten)]
+    telemetry: super::telemetry::TelemetryArgs,
 }
 
 /// `serve`'s arguments alone, so that `motcua` without a command reads the
@@ -85,7 +87,13 @@ impl Args {
 }
 
 pub async fn run(args: Args, database: &super::Database) -> anyhow::Result<()> {
-    super::init_logs();
+    let telemetry = super::telemetry::init(&args.telemetry)?;
+    let served = serve(args, database).await;
+    telemetry.shutdown().await;
+    served
+}
+
+async fn serve(args: Args, database: &super::Database) -> anyhow::Result<()> {
     let location = database_location(&database.url);
     let config = ServerConfig {
         migrate: !args.no_migrate,

@@ -228,14 +228,34 @@ fn with_http_layers(
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT]);
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            HeaderName::from_static("traceparent"),
+            HeaderName::from_static("tracestate"),
+        ]);
     let trace = TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
         let id = request
             .headers()
             .get("x-request-id")
             .and_then(|value| value.to_str().ok())
             .unwrap_or_default();
-        tracing::info_span!("request", method = %request.method(), path = request.uri().path(), request_id = id)
+        let span = tracing::info_span!(
+            "request",
+            method = %request.method(),
+            path = request.uri().path(),
+            request_id = id,
+            otel.name = %format_args!("{} {}", request.method(), request.uri().path()),
+            otel.kind = "server",
+        );
+        // Joins the caller's trace (W3C `traceparent`) when traces are
+        // exported; without an exporter there is nothing to join.
+        let caller = opentelemetry::global::get_text_map_propagator(|propagator| {
+            propagator.extract(&opentelemetry_http::HeaderExtractor(request.headers()))
+        });
+        let _ = tracing_opentelemetry::OpenTelemetrySpanExt::set_parent(&span, caller);
+        span
     });
     Ok(router.layer(
         tower::ServiceBuilder::new()
