@@ -13,7 +13,8 @@
 //! transaction when it is full, when the reader reaches the head of the
 //! log, or (when serving) when it has been open for `window_age`. A dossier
 //! is so read and written once per window, not once per event, and the
-//! fold states stay cached between windows.
+//! fold states stay cached between windows. A window's write runs while
+//! the next window folds; the write after it waits for it.
 //!
 //! **Generations.** Readers read a projection's live generation. A rebuild
 //! ([`Projector::rebuild`]) fills a new generation from the start of the
@@ -115,6 +116,26 @@ pub struct Rebuilt {
     pub generation: i32,
     pub events: i64,
     pub elapsed: Duration,
+}
+
+/// The projector's writes into a generation: at most one under way while
+/// the next window folds.
+struct Writing {
+    generation: i32,
+    lease_owner: Option<String>,
+    pending: Option<tokio::task::JoinHandle<Result<(), ProjectionError>>>,
+}
+
+impl Writing {
+    /// Waits for the write under way, if any, and says how it ended.
+    async fn finish(&mut self) -> Result<(), ProjectionError> {
+        match self.pending.take() {
+            Some(task) => task
+                .await
+                .map_err(|error| ProjectionError::WriteInterrupted(error.to_string()))?,
+            None => Ok(()),
+        }
+    }
 }
 
 /// How a pass over the log ends.
@@ -317,12 +338,21 @@ impl Projector {
             config.cached_dossiers,
             generation.cursor == LogCursor::START,
         );
+        let mut writing = Writing {
+            generation: generation.generation,
+            lease_owner: lease.map(str::to_owned),
+            pending: None,
+        };
         loop {
             let page = if window.is_empty() {
                 tokio::select! {
-                    () = &mut shutdown => return Ok(window.from),
+                    () = &mut shutdown => {
+                        writing.finish().await?;
+                        return Ok(window.from);
+                    }
                     page = pages.recv() => page,
                     () = tokio::time::sleep(config.lease_ttl / 3), if lease.is_some() => {
+                        writing.finish().await?;
                         self.renew_lease(generation.generation).await?;
                         continue;
                     }
@@ -335,25 +365,27 @@ impl Projector {
                 tokio::select! {
                     biased;
                     () = &mut shutdown => {
-                        return self.write(generation.generation, lease, &mut window, &mut cache).await;
+                        return self.write(&mut writing, &mut window, &mut cache).await;
                     }
                     page = pages.recv() => page,
                     () = sleep_until(write_by), if write_by.is_some() => {
-                        self.write(generation.generation, lease, &mut window, &mut cache).await?;
+                        self.start_write(&mut writing, &mut window, &mut cache).await?;
                         continue;
                     }
                 }
             };
             let Some(page) = page else {
                 // The reader reached the head (or stopped): write what is left.
-                return self
-                    .write(generation.generation, lease, &mut window, &mut cache)
-                    .await;
+                return self.write(&mut writing, &mut window, &mut cache).await;
             };
             let page = page?;
             let unreadable = page.unreadable.clone();
             let at_head = page.at_head;
             let unknown = window.unknown(&page, &cache);
+            if !unknown.is_empty() {
+                // A row being written would read back as it was before.
+                writing.finish().await?;
+            }
             let read = self
                 .read_models
                 .dossier_states(generation.generation, &unknown)
@@ -361,8 +393,7 @@ impl Projector {
             window.fold(page, &mut cache, read, config.policy);
 
             if let Some((position, reason)) = unreadable {
-                self.write(generation.generation, lease, &mut window, &mut cache)
-                    .await?;
+                self.write(&mut writing, &mut window, &mut cache).await?;
                 tracing::error!(projection = DOSSIERS, generation = generation.generation, position, %reason, "projection stopped");
                 self.read_models
                     .record_failure(DOSSIERS, generation.generation, position, &reason)
@@ -375,30 +406,48 @@ impl Projector {
             }
             let full = window.entries >= i64::from(config.window_events);
             if full || (at_head && until == Until::Shutdown) {
-                self.write(generation.generation, lease, &mut window, &mut cache)
+                self.start_write(&mut writing, &mut window, &mut cache)
                     .await?;
             }
         }
     }
 
     /// Writes the window (if it holds anything) and moves the checkpoint
-    /// over it in one transaction; returns the checkpoint.
+    /// over it in one transaction, after the write before it; returns the
+    /// checkpoint once both are done.
     async fn write(
         &self,
-        generation: i32,
-        lease_owner: Option<&str>,
+        writing: &mut Writing,
         window: &mut Window,
         cache: &mut StateCache,
     ) -> Result<LogCursor, ProjectionError> {
+        self.start_write(writing, window, cache).await?;
+        writing.finish().await?;
+        Ok(window.from)
+    }
+
+    /// Starts writing the window (if it holds anything) once the write
+    /// before it is done, and lets the fold go on meanwhile: the window's
+    /// states go to the cache at once, so the next window continues from
+    /// them without reading rows back.
+    async fn start_write(
+        &self,
+        writing: &mut Writing,
+        window: &mut Window,
+        cache: &mut StateCache,
+    ) -> Result<(), ProjectionError> {
         if window.is_empty() {
-            return Ok(window.from);
+            return Ok(());
         }
+        // Checkpoints move in order: each write begins where the last ended.
+        writing.finish().await?;
         let (from, to, events) = (window.from, window.to, window.entries);
         let written = window.take(self.config.policy);
+        cache.keep(written.dossiers.clone());
         let batch = BatchWrite {
             projection: DOSSIERS,
-            generation,
-            lease_owner: lease_owner.map(str::to_owned),
+            generation: writing.generation,
+            lease_owner: writing.lease_owner.clone(),
             lease_ttl: self.config.lease_ttl,
             dossiers: written.dossiers,
             holders: written.holders,
@@ -411,15 +460,8 @@ impl Projector {
         // task aborted) still finishes or rolls back the transaction, and
         // never hands the pool a connection inside one.
         let read_models = self.read_models.clone();
-        let (result, batch) = tokio::spawn(async move {
-            let result = read_models.write(&batch).await;
-            (result, batch)
-        })
-        .await
-        .map_err(|error| ProjectionError::WriteInterrupted(error.to_string()))?;
-        result?;
-        cache.keep(batch.dossiers);
-        Ok(to)
+        writing.pending = Some(tokio::spawn(async move { read_models.write(&batch).await }));
+        Ok(())
     }
 
     async fn renew_lease(&self, generation: i32) -> Result<(), ProjectionError> {

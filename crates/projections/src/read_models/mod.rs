@@ -152,7 +152,7 @@ pub(crate) struct BatchWrite {
     pub events: i64,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct DossierRow {
     pub aggregate_id: String,
     pub last_position: i64,
