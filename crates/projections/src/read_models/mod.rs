@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use motcua_domain::dossier::timeliness::Finished;
 use motcua_domain::unit::{UnitHierarchy, UnitId};
 use motcua_store::{EventStore, LogCursor};
@@ -128,12 +128,158 @@ pub enum GenerationState {
 }
 
 /// The read-model tables, each keyed by generation first.
-pub(crate) const TABLES: [&str; 4] = [
+pub(crate) const TABLES: [&str; 6] = [
     "dossiers",
     "dossier_holders",
     "bieu06_unit_day",
     "bieu06_procedure_day",
+    "bieu06_unit_month",
+    "bieu06_procedure_month",
 ];
+
+/// A table of Biểu 06 counters: its cells are per unit (and procedure, when
+/// `per_procedure`), per day or per month.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CounterTableShape {
+    pub name: &'static str,
+    pub per_procedure: bool,
+    pub monthly: bool,
+}
+
+/// Every counter table, as each batch adds to it. The monthly tables hold
+/// the sums of the daily ones over each month (keyed by its first day), so
+/// a report reads a whole month as one row.
+pub(crate) const COUNTER_TABLES: [CounterTableShape; 4] = [
+    CounterTableShape {
+        name: "bieu06_procedure_day",
+        per_procedure: true,
+        monthly: false,
+    },
+    CounterTableShape {
+        name: "bieu06_unit_day",
+        per_procedure: false,
+        monthly: false,
+    },
+    CounterTableShape {
+        name: "bieu06_procedure_month",
+        per_procedure: true,
+        monthly: true,
+    },
+    CounterTableShape {
+        name: "bieu06_unit_month",
+        per_procedure: false,
+        monthly: true,
+    },
+];
+
+impl CounterTableShape {
+    /// The name of its date column.
+    pub fn date_column(self) -> &'static str {
+        if self.monthly { "month" } else { "day" }
+    }
+
+    /// Its key columns after the generation, the date last.
+    pub fn key_columns(self) -> &'static [&'static str] {
+        match (self.per_procedure, self.monthly) {
+            (true, false) => &["unit_id", "procedure_code", "field", "day"],
+            (false, false) => &["unit_id", "day"],
+            (true, true) => &["unit_id", "procedure_code", "field", "month"],
+            (false, true) => &["unit_id", "month"],
+        }
+    }
+
+    /// A batch's deltas summed into this table's cells; cells whose changes
+    /// cancel out are left out.
+    pub fn cells(self, deltas: &CounterDeltas) -> Vec<CounterCell<'_>> {
+        // (unit, procedure and field, date) → the cell's changes.
+        type Key<'a> = (&'a str, Option<(&'a str, &'a str)>, NaiveDate);
+        let mut cells: HashMap<Key<'_>, [i64; 11]> = HashMap::new();
+        for (key, values) in &deltas.cells {
+            let procedure = self
+                .per_procedure
+                .then(|| (key.scope.procedure.as_str(), key.scope.field.as_str()));
+            let date = if self.monthly {
+                key.day.with_day(1).unwrap_or(key.day)
+            } else {
+                key.day
+            };
+            let sums = cells
+                .entry((key.scope.unit.as_str(), procedure, date))
+                .or_default();
+            for (sum, value) in sums.iter_mut().zip(values) {
+                *sum += value;
+            }
+        }
+        cells
+            .into_iter()
+            .filter(|(_, values)| values.iter().any(|&value| value != 0))
+            .map(|((unit, procedure, date), values)| CounterCell {
+                unit,
+                procedure,
+                date,
+                values,
+            })
+            .collect()
+    }
+}
+
+/// The change of one counter cell: a unit (and procedure and field) on a
+/// day, or in the month beginning on `date`.
+#[derive(Debug)]
+pub(crate) struct CounterCell<'a> {
+    pub unit: &'a str,
+    pub procedure: Option<(&'a str, &'a str)>,
+    pub date: NaiveDate,
+    pub values: [i64; 11],
+}
+
+/// How a period's counters are read: whole months from the monthly
+/// tables, the days of the months the period only partly covers from the
+/// daily ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PeriodSplit {
+    /// The first day of `from`'s month: months before it end before the
+    /// period.
+    pub first_month: NaiveDate,
+    /// Whole months inside the period: [full_from, full_until).
+    pub full_from: NaiveDate,
+    pub full_until: NaiveDate,
+}
+
+impl PeriodSplit {
+    pub fn new(from: NaiveDate, to: NaiveDate) -> Self {
+        let first_month = from.with_day(1).unwrap_or(from);
+        let full_from = if from == first_month {
+            from
+        } else {
+            next_month(first_month)
+        };
+        let to_month = to.with_day(1).unwrap_or(to);
+        let after_to = next_month(to_month);
+        let full_until = if to.succ_opt() == Some(after_to) {
+            after_to
+        } else {
+            to_month
+        };
+        PeriodSplit {
+            first_month,
+            full_from,
+            full_until: full_until.max(full_from),
+        }
+    }
+
+    /// Whether some days must be read from the daily tables: those of
+    /// [first_month, full_from) and [full_until, to].
+    pub fn needs_days(self, to: NaiveDate) -> bool {
+        self.first_month < self.full_from || self.full_until <= to
+    }
+}
+
+fn next_month(first_day: NaiveDate) -> NaiveDate {
+    first_day
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(NaiveDate::MAX)
+}
 
 /// Everything one batch writes, with the checkpoint move that makes it count.
 #[derive(Debug)]
@@ -171,11 +317,26 @@ pub(crate) struct CounterSums {
     pub columns: [i64; 11],
 }
 
-/// How the counters are summed for a report.
+/// How the counters are summed for a report: per unit, or per unit and
+/// procedure.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum CounterTable {
-    UnitDay,
-    ProcedureDay,
+    PerUnit,
+    PerProcedure,
+}
+
+impl CounterTable {
+    /// Its daily and its monthly table.
+    pub fn shapes(self) -> (CounterTableShape, CounterTableShape) {
+        let per_procedure = matches!(self, CounterTable::PerProcedure);
+        let find = |monthly: bool| {
+            COUNTER_TABLES
+                .into_iter()
+                .find(|shape| shape.per_procedure == per_procedure && shape.monthly == monthly)
+                .unwrap_or(COUNTER_TABLES[0])
+        };
+        (find(false), find(true))
+    }
 }
 
 impl ReadModels {
@@ -266,7 +427,7 @@ impl ReadModels {
 
     /// Counter sums for these units (`None`: every unit), flows over
     /// [from, to], carried over before `from`, states at the end of `to`; one
-    /// entry per unit (and procedure, for [`CounterTable::ProcedureDay`])
+    /// entry per unit (and procedure, for [`CounterTable::PerProcedure`])
     /// with any counts.
     pub(crate) async fn counter_sums(
         &self,
@@ -453,3 +614,47 @@ pub(crate) const DOSSIER_COLUMNS: [&str; 28] = [
     "last_event_at",
     "state",
 ];
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Datelike, NaiveDate};
+    use proptest::prelude::*;
+
+    use super::PeriodSplit;
+
+    fn day(offset: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2024, 1, 1).unwrap_or_default() + chrono::Days::new(offset.into())
+    }
+
+    proptest! {
+        /// Every day up to the period's end is read exactly once — in its
+        /// month's row or in its own — and a month read whole lies wholly
+        /// before the period or wholly inside it.
+        #[test]
+        fn a_split_period_reads_each_day_once(start in 0u32..800, length in 0u32..500) {
+            let (from, to) = (day(start), day(start + length));
+            let split = PeriodSplit::new(from, to);
+            let mut needed_days = false;
+            for offset in 0..=start + length {
+                let d = day(offset);
+                let month = d.with_day(1).unwrap_or(d);
+                let whole_month = month < split.first_month
+                    || (month >= split.full_from && month < split.full_until);
+                let own_row = d >= split.first_month
+                    && (d < split.full_from || d >= split.full_until)
+                    && d <= to;
+                prop_assert!(whole_month != own_row, "{d} for {from}..={to}: {split:?}");
+                needed_days |= own_row;
+                if whole_month {
+                    let last = month
+                        .checked_add_months(chrono::Months::new(1))
+                        .and_then(|next| next.pred_opt())
+                        .unwrap_or(month);
+                    prop_assert!(last <= to, "{month} runs past {to}");
+                    prop_assert!(last < from || month >= from, "{month} straddles {from}");
+                }
+            }
+            prop_assert_eq!(needed_days, split.needs_days(to));
+        }
+    }
+}

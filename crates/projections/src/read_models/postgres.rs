@@ -1,7 +1,6 @@
 //! The read models on PostgreSQL: each batch is a handful of statements
 //! over arrays (`UNNEST`), whatever its size.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::NaiveDate;
@@ -9,8 +8,8 @@ use motcua_store::LogCursor;
 use sqlx::Row;
 
 use super::{
-    BatchWrite, COUNTER_COLUMNS, CounterSums, CounterTable, DOSSIER_COLUMNS, DossierColumns,
-    DossierRow, ScopedPool, carried_over_expression, is_state_column,
+    BatchWrite, COUNTER_COLUMNS, COUNTER_TABLES, CounterSums, CounterTable, DOSSIER_COLUMNS,
+    DossierColumns, DossierRow, PeriodSplit, ScopedPool, carried_over_expression, is_state_column,
 };
 use crate::error::ProjectionError;
 use crate::fold::Column;
@@ -135,19 +134,28 @@ fn upsert_counters(table: &str, key_columns: &[(&str, &str)]) -> String {
 static MOVE_CHECKPOINT: LazyLock<String> =
     LazyLock::new(|| super::control::move_checkpoint_sql(true));
 
-static UPSERT_UNIT_DAY: LazyLock<String> =
-    LazyLock::new(|| upsert_counters("bieu06_unit_day", &[("unit_id", "text"), ("day", "date")]));
-
-static UPSERT_PROCEDURE_DAY: LazyLock<String> = LazyLock::new(|| {
-    upsert_counters(
-        "bieu06_procedure_day",
-        &[
-            ("unit_id", "text"),
-            ("procedure_code", "text"),
-            ("field", "text"),
-            ("day", "date"),
-        ],
-    )
+/// The upsert of each of [`COUNTER_TABLES`], in its order.
+static UPSERT_COUNTERS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    COUNTER_TABLES
+        .iter()
+        .map(|shape| {
+            let keys: Vec<(&str, &str)> = shape
+                .key_columns()
+                .iter()
+                .map(|&key| {
+                    (
+                        key,
+                        if key == shape.date_column() {
+                            "date"
+                        } else {
+                            "text"
+                        },
+                    )
+                })
+                .collect();
+            upsert_counters(shape.name, &keys)
+        })
+        .collect()
 });
 
 pub(super) async fn write(pool: &ScopedPool, batch: &BatchWrite) -> Result<(), ProjectionError> {
@@ -198,30 +206,33 @@ pub(super) async fn write(pool: &ScopedPool, batch: &BatchWrite) -> Result<(), P
         .map_err(ProjectionError::database("writing dossier holders"))?;
     }
 
-    if !batch.counters.cells.is_empty() {
-        let mut per_unit: HashMap<(&str, NaiveDate), [i64; 11]> = HashMap::new();
-        let mut units = Vec::new();
+    for (shape, upsert) in COUNTER_TABLES.iter().zip(UPSERT_COUNTERS.iter()) {
+        let cells = shape.cells(&batch.counters);
+        if cells.is_empty() {
+            continue;
+        }
+        let mut units = Vec::with_capacity(cells.len());
         let mut procedures = Vec::new();
         let mut fields = Vec::new();
-        let mut days = Vec::new();
-        let mut columns: Vec<Vec<i64>> = vec![Vec::new(); COUNTER_COLUMNS.len()];
-        for (key, values) in &batch.counters.cells {
-            let unit = key.scope.unit.as_str();
-            units.push(unit);
-            procedures.push(key.scope.procedure.as_str());
-            fields.push(key.scope.field.as_str());
-            days.push(key.day);
-            let sums = per_unit.entry((unit, key.day)).or_default();
-            for (index, value) in values.iter().enumerate() {
-                columns[index].push(*value);
-                sums[index] += value;
+        let mut dates = Vec::with_capacity(cells.len());
+        let mut columns: Vec<Vec<i64>> =
+            vec![Vec::with_capacity(cells.len()); COUNTER_COLUMNS.len()];
+        for cell in &cells {
+            units.push(cell.unit);
+            if let Some((procedure, field)) = cell.procedure {
+                procedures.push(procedure);
+                fields.push(field);
+            }
+            dates.push(cell.date);
+            for (column, value) in columns.iter_mut().zip(cell.values) {
+                column.push(value);
             }
         }
-        let mut query = sqlx::query(&UPSERT_PROCEDURE_DAY)
-            .bind(units)
-            .bind(procedures)
-            .bind(fields)
-            .bind(days);
+        let mut query = sqlx::query(upsert).bind(units);
+        if shape.per_procedure {
+            query = query.bind(procedures).bind(fields);
+        }
+        query = query.bind(dates);
         for column in columns {
             query = query.bind(column);
         }
@@ -230,29 +241,6 @@ pub(super) async fn write(pool: &ScopedPool, batch: &BatchWrite) -> Result<(), P
             .execute(&mut *tx)
             .await
             .map_err(ProjectionError::database("adding to the Biểu 06 counters"))?;
-
-        per_unit.retain(|_, values| values.iter().any(|&value| value != 0));
-        if !per_unit.is_empty() {
-            let mut units = Vec::new();
-            let mut days = Vec::new();
-            let mut columns: Vec<Vec<i64>> = vec![Vec::new(); COUNTER_COLUMNS.len()];
-            for ((unit, day), values) in per_unit {
-                units.push(unit);
-                days.push(day);
-                for (index, value) in values.iter().enumerate() {
-                    columns[index].push(*value);
-                }
-            }
-            let mut query = sqlx::query(&UPSERT_UNIT_DAY).bind(units).bind(days);
-            for column in columns {
-                query = query.bind(column);
-            }
-            query
-                .bind(batch.generation)
-                .execute(&mut *tx)
-                .await
-                .map_err(ProjectionError::database("adding to the Biểu 06 counters"))?;
-        }
     }
 
     tx.commit()
@@ -383,11 +371,15 @@ pub(super) async fn counter_sums(
     };
     let failed = ProjectionError::database("summing the Biểu 06 counters");
     let mut tx = pool.begin().await.map_err(failed)?;
-    let rows = sqlx::query(&counter_sums_sql(table, "$3", "$2", condition))
+    let split = PeriodSplit::new(from, to);
+    let rows = sqlx::query(&counter_sums_sql(table, split.needs_days(to), condition))
         .bind(units.unwrap_or_default())
         .bind(to)
         .bind(from)
         .bind(generation)
+        .bind(split.first_month)
+        .bind(split.full_from)
+        .bind(split.full_until)
         .fetch_all(&mut *tx)
         .await
         .map_err(failed)?;
@@ -404,7 +396,7 @@ fn read_sums(row: &sqlx::postgres::PgRow, table: CounterTable) -> Result<Counter
         carried_over: row.try_get("carried_over")?,
         ..CounterSums::default()
     };
-    if let CounterTable::ProcedureDay = table {
+    if let CounterTable::PerProcedure = table {
         sums.procedure = Some((row.try_get("procedure_code")?, row.try_get("field")?));
     }
     for (index, column) in COUNTER_COLUMNS.iter().enumerate() {
@@ -413,14 +405,17 @@ fn read_sums(row: &sqlx::postgres::PgRow, table: CounterTable) -> Result<Counter
     Ok(sums)
 }
 
-/// The sums query, shared with SQLite: `from` and `to` are the parameters
-/// holding the period's first and last day, `units` the condition on units,
-/// `$4` the generation.
-pub(super) fn counter_sums_sql(table: CounterTable, from: &str, to: &str, units: &str) -> String {
-    let (name, keys) = match table {
-        CounterTable::UnitDay => ("bieu06_unit_day", "unit_id"),
-        CounterTable::ProcedureDay => ("bieu06_procedure_day", "unit_id, procedure_code, field"),
-    };
+/// The sums query, shared with SQLite. Parameters: `$1` the units (for
+/// the `units` condition), `$2` the period's last day, `$3` its first, `$4`
+/// the generation, then the [`PeriodSplit`]: `$5` the first day of the
+/// first day's month, `$6`..`$7` the whole months inside the period. Whole
+/// months come from the monthly table (a month before the period counts as
+/// before it, a month inside as inside); the days of the months the period
+/// cuts, only `with_days`, from the daily one.
+pub(super) fn counter_sums_sql(table: CounterTable, with_days: bool, units: &str) -> String {
+    let (daily, monthly) = table.shapes();
+    let keys = &daily.key_columns()[..daily.key_columns().len() - 1].join(", ");
+    let columns = COUNTER_COLUMNS.join(", ");
     let sums: Vec<String> = Column::ALL
         .iter()
         .map(|&column| {
@@ -428,15 +423,25 @@ pub(super) fn counter_sums_sql(table: CounterTable, from: &str, to: &str, units:
             if is_state_column(column) {
                 format!("CAST(SUM({name}) AS BIGINT) AS {name}")
             } else {
-                format!(
-                    "CAST(SUM(CASE WHEN day >= {from} THEN {name} ELSE 0 END) AS BIGINT) AS {name}"
-                )
+                format!("CAST(SUM(CASE WHEN day >= $3 THEN {name} ELSE 0 END) AS BIGINT) AS {name}")
             }
         })
         .collect();
+    let mut cells = format!(
+        "SELECT {keys}, month AS day, {columns} FROM {months} \
+         WHERE generation = $4 AND {units} AND (month < $5 OR (month >= $6 AND month < $7))",
+        months = monthly.name,
+    );
+    if with_days {
+        cells.push_str(&format!(
+            " UNION ALL SELECT {keys}, day, {columns} FROM {days} \
+             WHERE generation = $4 AND {units} AND day >= $5 AND (day < $6 OR day >= $7) AND day <= $2",
+            days = daily.name,
+        ));
+    }
     format!(
-        "SELECT {keys}, CAST(SUM(CASE WHEN day < {from} THEN {carried} ELSE 0 END) AS BIGINT) AS carried_over, \
-         {sums} FROM {name} WHERE generation = $4 AND day <= {to} AND {units} GROUP BY {keys}",
+        "SELECT {keys}, CAST(SUM(CASE WHEN day < $3 THEN {carried} ELSE 0 END) AS BIGINT) AS carried_over, \
+         {sums} FROM ({cells}) AS cells GROUP BY {keys}",
         carried = carried_over_expression(),
         sums = sums.join(", "),
     )

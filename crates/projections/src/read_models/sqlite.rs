@@ -1,7 +1,6 @@
 //! The read models on SQLite: the same tables and the same sums as on
 //! PostgreSQL, written row by row (one process, statements prepared once).
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use chrono::NaiveDate;
@@ -9,7 +8,8 @@ use sqlx::{Row, SqlitePool};
 
 use super::postgres::counter_sums_sql;
 use super::{
-    BatchWrite, COUNTER_COLUMNS, CounterSums, CounterTable, DOSSIER_COLUMNS, DossierColumns,
+    BatchWrite, COUNTER_COLUMNS, COUNTER_TABLES, CounterSums, CounterTable, DOSSIER_COLUMNS,
+    DossierColumns, PeriodSplit,
 };
 use crate::error::ProjectionError;
 
@@ -75,14 +75,12 @@ fn upsert_counters(table: &str, keys: &[&str]) -> String {
 static MOVE_CHECKPOINT: LazyLock<String> =
     LazyLock::new(|| super::control::move_checkpoint_sql(false));
 
-static UPSERT_UNIT_DAY: LazyLock<String> =
-    LazyLock::new(|| upsert_counters("bieu06_unit_day", &["unit_id", "day"]));
-
-static UPSERT_PROCEDURE_DAY: LazyLock<String> = LazyLock::new(|| {
-    upsert_counters(
-        "bieu06_procedure_day",
-        &["unit_id", "procedure_code", "field", "day"],
-    )
+/// The upsert of each of [`COUNTER_TABLES`], in its order.
+static UPSERT_COUNTERS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    COUNTER_TABLES
+        .iter()
+        .map(|shape| upsert_counters(shape.name, shape.key_columns()))
+        .collect()
 });
 
 pub(super) async fn write(pool: &SqlitePool, batch: &BatchWrite) -> Result<(), ProjectionError> {
@@ -160,41 +158,21 @@ pub(super) async fn write(pool: &SqlitePool, batch: &BatchWrite) -> Result<(), P
         .map_err(write_failed("writing dossier holders"))?;
     }
 
-    let mut per_unit: HashMap<(&str, NaiveDate), [i64; 11]> = HashMap::new();
-    for (key, values) in &batch.counters.cells {
-        let mut query = sqlx::query(&UPSERT_PROCEDURE_DAY)
-            .bind(batch.generation)
-            .bind(key.scope.unit.as_str())
-            .bind(key.scope.procedure.as_str())
-            .bind(key.scope.field.as_str())
-            .bind(key.day);
-        let sums = per_unit
-            .entry((key.scope.unit.as_str(), key.day))
-            .or_default();
-        for (index, value) in values.iter().enumerate() {
-            query = query.bind(*value);
-            sums[index] += value;
+    for (shape, upsert) in COUNTER_TABLES.iter().zip(UPSERT_COUNTERS.iter()) {
+        for cell in shape.cells(&batch.counters) {
+            let mut query = sqlx::query(upsert).bind(batch.generation).bind(cell.unit);
+            if let Some((procedure, field)) = cell.procedure {
+                query = query.bind(procedure).bind(field);
+            }
+            query = query.bind(cell.date);
+            for value in cell.values {
+                query = query.bind(value);
+            }
+            query
+                .execute(&mut *tx)
+                .await
+                .map_err(write_failed("adding to the Biểu 06 counters"))?;
         }
-        query
-            .execute(&mut *tx)
-            .await
-            .map_err(write_failed("adding to the Biểu 06 counters"))?;
-    }
-    for ((unit, day), values) in per_unit {
-        if values.iter().all(|&value| value == 0) {
-            continue;
-        }
-        let mut query = sqlx::query(&UPSERT_UNIT_DAY)
-            .bind(batch.generation)
-            .bind(unit)
-            .bind(day);
-        for value in values {
-            query = query.bind(value);
-        }
-        query
-            .execute(&mut *tx)
-            .await
-            .map_err(write_failed("adding to the Biểu 06 counters"))?;
     }
 
     tx.commit()
@@ -220,12 +198,16 @@ pub(super) async fn counter_sums(
             reason: error.to_string(),
         }
     })?;
-    let sql = counter_sums_sql(table, "$3", "$2", condition);
+    let split = PeriodSplit::new(from, to);
+    let sql = counter_sums_sql(table, split.needs_days(to), condition);
     let rows = sqlx::query(&sql)
         .bind(units)
         .bind(to)
         .bind(from)
         .bind(generation)
+        .bind(split.first_month)
+        .bind(split.full_from)
+        .bind(split.full_until)
         .fetch_all(pool)
         .await
         .map_err(ProjectionError::database("summing the Biểu 06 counters"))?;
@@ -236,7 +218,7 @@ pub(super) async fn counter_sums(
                 carried_over: row.try_get("carried_over")?,
                 ..CounterSums::default()
             };
-            if let CounterTable::ProcedureDay = table {
+            if let CounterTable::PerProcedure = table {
                 sums.procedure = Some((row.try_get("procedure_code")?, row.try_get("field")?));
             }
             for (index, column) in COUNTER_COLUMNS.iter().enumerate() {

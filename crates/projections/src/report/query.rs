@@ -64,7 +64,7 @@ impl ReadModels {
         for sums in self
             .counter_sums(
                 generation,
-                CounterTable::UnitDay,
+                CounterTable::PerUnit,
                 scope,
                 query.from,
                 query.to,
@@ -90,7 +90,7 @@ impl ReadModels {
                 for sums in self
                     .counter_sums(
                         generation,
-                        CounterTable::ProcedureDay,
+                        CounterTable::PerProcedure,
                         scope,
                         query.from,
                         query.to,
@@ -115,7 +115,7 @@ impl ReadModels {
                 for (year, month, from, to) in months(query.from, query.to) {
                     let mut counts_of_month = Bieu06::default();
                     for sums in self
-                        .counter_sums(generation, CounterTable::UnitDay, scope, from, to)
+                        .counter_sums(generation, CounterTable::PerUnit, scope, from, to)
                         .await?
                     {
                         counts_of_month += counts(&sums);
