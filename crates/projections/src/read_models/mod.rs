@@ -146,31 +146,32 @@ pub(crate) struct CounterTableShape {
     pub monthly: bool,
 }
 
+const PROCEDURE_DAY: CounterTableShape = CounterTableShape {
+    name: "bieu06_procedure_day",
+    per_procedure: true,
+    monthly: false,
+};
+const UNIT_DAY: CounterTableShape = CounterTableShape {
+    name: "bieu06_unit_day",
+    per_procedure: false,
+    monthly: false,
+};
+const PROCEDURE_MONTH: CounterTableShape = CounterTableShape {
+    name: "bieu06_procedure_month",
+    per_procedure: true,
+    monthly: true,
+};
+const UNIT_MONTH: CounterTableShape = CounterTableShape {
+    name: "bieu06_unit_month",
+    per_procedure: false,
+    monthly: true,
+};
+
 /// Every counter table, as each batch adds to it. The monthly tables hold
 /// the sums of the daily ones over each month (keyed by its first day), so
 /// a report reads a whole month as one row.
-pub(crate) const COUNTER_TABLES: [CounterTableShape; 4] = [
-    CounterTableShape {
-        name: "bieu06_procedure_day",
-        per_procedure: true,
-        monthly: false,
-    },
-    CounterTableShape {
-        name: "bieu06_unit_day",
-        per_procedure: false,
-        monthly: false,
-    },
-    CounterTableShape {
-        name: "bieu06_procedure_month",
-        per_procedure: true,
-        monthly: true,
-    },
-    CounterTableShape {
-        name: "bieu06_unit_month",
-        per_procedure: false,
-        monthly: true,
-    },
-];
+pub(crate) const COUNTER_TABLES: [CounterTableShape; 4] =
+    [PROCEDURE_DAY, UNIT_DAY, PROCEDURE_MONTH, UNIT_MONTH];
 
 impl CounterTableShape {
     /// The name of its date column.
@@ -328,14 +329,10 @@ pub(crate) enum CounterTable {
 impl CounterTable {
     /// Its daily and its monthly table.
     pub fn shapes(self) -> (CounterTableShape, CounterTableShape) {
-        let per_procedure = matches!(self, CounterTable::PerProcedure);
-        let find = |monthly: bool| {
-            COUNTER_TABLES
-                .into_iter()
-                .find(|shape| shape.per_procedure == per_procedure && shape.monthly == monthly)
-                .unwrap_or(COUNTER_TABLES[0])
-        };
-        (find(false), find(true))
+        match self {
+            CounterTable::PerUnit => (UNIT_DAY, UNIT_MONTH),
+            CounterTable::PerProcedure => (PROCEDURE_DAY, PROCEDURE_MONTH),
+        }
     }
 }
 
