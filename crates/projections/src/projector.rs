@@ -19,7 +19,10 @@
 //! **Generations.** Readers read a projection's live generation. A rebuild
 //! ([`Projector::rebuild`]) fills a new generation from the start of the
 //! log beside it, then promotes it in one update; reads are served from the
-//! old rows until then, from the new ones after.
+//! old rows until then, from the new ones after. Since nobody reads a
+//! generation being built, and an interrupted build is dropped rather than
+//! resumed, a rebuild holds each open dossier back until it closes (or the
+//! log ends) and so writes most rows once.
 //!
 //! **One active projector.** [`Projector::run`] holds a lease on the live
 //! generation (in the `projections` table, timed by the database's clock)
@@ -338,6 +341,8 @@ impl Projector {
             config.cached_dossiers,
             generation.cursor == LogCursor::START,
         );
+        // A rebuild holds open dossiers back until they close (Window::take).
+        let hold_open = generation.state == GenerationState::Building;
         let mut writing = Writing {
             generation: generation.generation,
             lease_owner: lease.map(str::to_owned),
@@ -369,7 +374,7 @@ impl Projector {
                     }
                     page = pages.recv() => page,
                     () = sleep_until(write_by), if write_by.is_some() => {
-                        self.start_write(&mut writing, &mut window, &mut cache).await?;
+                        self.start_write(&mut writing, &mut window, &mut cache, hold_open).await?;
                         continue;
                     }
                 }
@@ -406,22 +411,22 @@ impl Projector {
             }
             let full = window.entries >= i64::from(config.window_events);
             if full || (at_head && until == Until::Shutdown) {
-                self.start_write(&mut writing, &mut window, &mut cache)
+                self.start_write(&mut writing, &mut window, &mut cache, hold_open)
                     .await?;
             }
         }
     }
 
-    /// Writes the window (if it holds anything) and moves the checkpoint
-    /// over it in one transaction, after the write before it; returns the
-    /// checkpoint once both are done.
+    /// Writes the window (if it holds anything, held dossiers included)
+    /// and moves the checkpoint over it in one transaction, after the write
+    /// before it; returns the checkpoint once both are done.
     async fn write(
         &self,
         writing: &mut Writing,
         window: &mut Window,
         cache: &mut StateCache,
     ) -> Result<LogCursor, ProjectionError> {
-        self.start_write(writing, window, cache).await?;
+        self.start_write(writing, window, cache, false).await?;
         writing.finish().await?;
         Ok(window.from)
     }
@@ -435,15 +440,20 @@ impl Projector {
         writing: &mut Writing,
         window: &mut Window,
         cache: &mut StateCache,
+        hold_open: bool,
     ) -> Result<(), ProjectionError> {
-        if window.is_empty() {
+        if window.is_settled() || (hold_open && window.is_empty()) {
             return Ok(());
         }
         // Checkpoints move in order: each write begins where the last ended.
         writing.finish().await?;
         let (from, to, events) = (window.from, window.to, window.entries);
-        let written = window.take(self.config.policy);
-        cache.keep(written.dossiers.clone());
+        let written = window.take(self.config.policy, hold_open);
+        if hold_open {
+            cache.forget(&written.dossiers);
+        } else {
+            cache.keep(written.dossiers.clone());
+        }
         let batch = BatchWrite {
             projection: DOSSIERS,
             generation: writing.generation,

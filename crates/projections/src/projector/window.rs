@@ -83,8 +83,15 @@ impl Window {
         }
     }
 
+    /// No events since the last write (a rebuild may still hold open
+    /// dossiers back, see [`Window::take`]).
     pub fn is_empty(&self) -> bool {
         self.entries == 0
+    }
+
+    /// Nothing to write: no events since the last write, no dossier held.
+    pub fn is_settled(&self) -> bool {
+        self.entries == 0 && self.touched.is_empty()
     }
 
     /// The page's dossiers that the window has not touched yet and the
@@ -144,11 +151,25 @@ impl Window {
 
     /// Empties the window into what it writes; the window then continues
     /// from where this one ended.
-    pub fn take(&mut self, policy: TimelinessPolicy) -> WindowWrite {
+    ///
+    /// `hold_open`: a rebuild keeps the dossiers that are still open in the
+    /// window, and writes each when it closes or at the end of the log, so
+    /// that most rows are written once; its rows are complete only once it
+    /// has caught up (a generation being built is not read before, and an
+    /// interrupted build is dropped, never resumed). The counters already
+    /// hold an open dossier's "before"; its "after" comes with its row.
+    pub fn take(&mut self, policy: TimelinessPolicy, hold_open: bool) -> WindowWrite {
         let mut counters = std::mem::take(&mut self.counters);
         let mut dossiers = Vec::with_capacity(self.touched.len());
         let mut holders = Vec::new();
-        for (aggregate_id, touched) in self.touched.drain() {
+        let held: HashMap<String, Touched> = if hold_open {
+            self.touched
+                .extract_if(|_, touched| touched.state.lifecycle.closed_at().is_none())
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        for (aggregate_id, touched) in std::mem::replace(&mut self.touched, held) {
             counters.add_state(&touched.state, policy, 1);
             for unit in touched
                 .state
@@ -231,6 +252,17 @@ impl StateCache {
         }
         if self.states.len() > self.capacity {
             self.shrink();
+        }
+    }
+
+    /// Forgets the states of rows just written that are unlikely to
+    /// change again (closed dossiers, in a rebuild): memory is kept for
+    /// open ones, and a late event reads the row back.
+    pub fn forget(&mut self, rows: &[DossierRow]) {
+        self.writes += 1;
+        if self.complete {
+            self.dropped
+                .extend(rows.iter().map(|row| row.aggregate_id.clone()));
         }
     }
 
