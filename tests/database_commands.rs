@@ -46,6 +46,8 @@ on_both_backends!(
     a_projection_stopped_by_a_bad_event_says_where,
     project_runs_until_interrupted_and_gives_its_lease_up,
     serve_migrates_projects_checkpoints_and_shuts_down_in_order,
+    serve_leaves_the_projections_to_motcua_project_when_told,
+    seed_writes_a_history_through_the_command_path_once,
     the_graphql_api_serves_each_viewer_their_units_only,
     a_dossier_goes_from_submission_to_its_result_through_the_api,
     administrators_change_the_reference_data_through_the_api,
@@ -249,6 +251,34 @@ async fn the_server_refuses_a_database_role_that_row_security_would_not_bind() {
         );
         assert!(stdout(&output).is_empty(), "it never listened: {output:?}");
     }
+}
+
+/// A managed PostgreSQL asks for TLS: a URL with `sslmode=require` is
+/// spoken over TLS (the test server has `ssl = on`, Debian's default).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_urls_may_require_tls() {
+    let Some(db) = Db::postgres().await else {
+        return;
+    };
+    let tls_url = format!("{}?sslmode=require", db.url);
+    let mut connection = PgConnection::connect(&tls_url).await.unwrap();
+    let ssl: String = sqlx::query_scalar("SHOW ssl")
+        .fetch_one(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(ssl, "on", "the test server must accept TLS (ssl = on)");
+    let over_tls: bool =
+        sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+            .fetch_one(&mut connection)
+            .await
+            .unwrap();
+    assert!(over_tls);
+
+    let migrated = motcua(&tls_url, &["migrate"]);
+    assert!(migrated.status.success(), "{migrated:?}");
+    let status = motcua(&tls_url, &["projections", "status"]);
+    assert!(status.status.success(), "{status:?}");
+    assert!(stdout(&status).contains("dossiers"), "{status:?}");
 }
 
 #[test]
@@ -514,6 +544,101 @@ async fn serve_migrates_projects_checkpoints_and_shuts_down_in_order(db: &Db) {
     assert!(status.contains("run by nobody"), "{status}");
 }
 
+/// `motcua seed` writes a history through the command path with its
+/// progress and a summary; a second run refuses and writes nothing.
+async fn seed_writes_a_history_through_the_command_path_once(db: &Db) {
+    let store = db.migrated().await;
+    let args = [
+        "seed",
+        "--dossiers",
+        "200",
+        "--months",
+        "1",
+        "--from",
+        "2025-03-01",
+    ];
+    let seeded = db.motcua(&args);
+    assert!(seeded.status.success(), "{seeded:?}");
+    let out = stdout(&seeded);
+    assert!(
+        out.starts_with("Seeding 200 dossiers of ")
+            && out.contains(" from 2025-03-01 for 1 months "),
+        "{out}"
+    );
+    assert!(out.contains("\nSeeded 200 dossiers: "), "{out}");
+    assert!(out.contains(" 0 refused.\n"), "{out}");
+    assert!(out.contains("commands by action: "), "{out}");
+    // Not a terminal: a line per tenth of the way, the last one complete.
+    let progress = stderr(&seeded);
+    assert!(
+        progress.contains("] 100% 200 / 200 dossiers · "),
+        "{progress}"
+    );
+
+    let head = store.head().await.unwrap();
+    assert!(head.position > 200, "{head:?}");
+    let verified = db.motcua(&["audit", "verify"]);
+    assert!(verified.status.success(), "{verified:?}");
+
+    let again = db.motcua(&args);
+    assert!(!again.status.success(), "{again:?}");
+    assert!(
+        stderr(&again).contains("the store already holds dossier hs-0000000"),
+        "{again:?}"
+    );
+    assert_eq!(
+        store.head().await.unwrap(),
+        head,
+        "a refused seed wrote nothing"
+    );
+
+    let refused = db.motcua(&["seed", "--scale", "village"]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("invalid value 'village'"),
+        "{refused:?}"
+    );
+}
+
+/// `serve --no-projector` (API pods beside a `motcua project` deployment):
+/// ready without a projector of its own, it leaves the log to `project`.
+async fn serve_leaves_the_projections_to_motcua_project_when_told(db: &Db) {
+    let (mut server, address) = start_server_with(db, &["--no-projector"]);
+    let (status, body) = http_get(&address, "/readyz");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""projector":"another process""#), "{body}");
+
+    let store = db.store().await;
+    let head = probes(&store, 3).await;
+    // Long enough for an in-process projector to have taken its lease.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let status = stdout(&db.motcua(&["projections", "status"]));
+    assert!(status.contains("run by nobody"), "{status}");
+    assert!(
+        !status.contains(&format!("at position {head}, ")),
+        "projected without a projector: {status}"
+    );
+
+    let mut projector = Command::new(env!("CARGO_BIN_EXE_motcua"))
+        .env_remove("DATABASE_URL")
+        .args(["--database-url", &db.url, "project"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = stdout(&db.motcua(&["projections", "status"]));
+        if status.contains(&format!("at position {head}, ")) && status.contains(" 0 behind") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never projected: {status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop(&mut projector);
+    stop(&mut server.0);
+}
+
 /// `motcua` alone (what `cargo run` runs) on a fresh SQLite file: seeds the
 /// demonstration province's history, serves it, and tells how to get a
 /// token; a token from `motcua token` then reads the seeded dossiers.
@@ -546,8 +671,10 @@ async fn motcua_without_a_command_serves_demonstration_data() {
         lines[0].starts_with("Seeding demonstration data: 3000 dossiers"),
         "{lines:?}"
     );
-    assert!(lines[1].starts_with("Seeded 3000 dossiers"), "{lines:?}");
-    let banner = &lines[2];
+    assert!(lines[1].starts_with("Seeded 3,000 dossiers: "), "{lines:?}");
+    assert!(lines[1].ends_with(" 0 refused.\n"), "{lines:?}");
+    assert!(lines[2].contains("results issued: "), "{lines:?}");
+    let banner = lines.last().unwrap();
     assert!(
         banner.contains("/graphql") && banner.contains("motcua token --unit"),
         "{banner}"

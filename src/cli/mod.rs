@@ -8,6 +8,7 @@ mod migrate;
 mod project;
 mod projections;
 mod sdl;
+mod seed;
 mod serve;
 mod telemetry;
 mod token;
@@ -33,8 +34,8 @@ pub struct Cli {
     )]
     pub database_url: String,
 
-    /// On PostgreSQL, the database role that `serve`, `project` and
-    /// `projections` act as (set at connection start, like SET ROLE; the
+    /// On PostgreSQL, the database role that `serve`, `project`,
+    /// `projections` and `seed` act as (set at connection start, like SET ROLE; the
     /// URL's user must be a member of it): one that row-level security
     /// binds — not a superuser, not BYPASSRLS, not the tables' owner — or
     /// they refuse to start. The migrations create motcua_app for this and
@@ -78,6 +79,9 @@ pub enum Command {
     Token(token::Args),
     /// Prints the GraphQL schema (SDL) the server serves.
     Sdl,
+    /// Writes a reproducible history of the seed's province through the
+    /// command path (a few thousand dossiers, or the whole province).
+    Seed(seed::Args),
 }
 
 impl Cli {
@@ -108,6 +112,7 @@ impl Command {
             Command::Project(args) => project::run(args, database).await,
             Command::Projections(projections) => projections.run(database).await,
             Command::Token(args) => token::run(args),
+            Command::Seed(args) => seed::run(args, database).await,
             Command::Sdl => {
                 sdl::run();
                 Ok(())

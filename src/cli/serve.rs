@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::Datelike;
 use motcua_graphql::Authenticator;
+use motcua_projections::ProjectorConfig;
 use motcua_server::{ApiSetup, JwksSettings, JwksTokens, ServerConfig};
 use motcua_store::database_location;
 use tokio::net::TcpListener;
@@ -24,6 +24,10 @@ pub struct Args {
     /// migrates as the owner role); the database must then be up to date.
     #[arg(long, env = "MOTCUA_NO_MIGRATE")]
     no_migrate: bool,
+    /// Do not run the projector in this process (where `motcua project`
+    /// runs it); the read models then move only while that process runs.
+    #[arg(long, env = "MOTCUA_NO_PROJECTOR")]
+    no_projector: bool,
     /// Seconds between Merkle checkpoints of the log (taken only if it moved).
     #[arg(long, env = "MOTCUA_CHECKPOINT_SECONDS", default_value_t = 3600)]
     checkpoint_seconds: u64,
@@ -97,6 +101,7 @@ async fn serve(args: Args, database: &super::Database) -> anyhow::Result<()> {
     let location = database_location(&database.url);
     let config = ServerConfig {
         migrate: !args.no_migrate,
+        projector: (!args.no_projector).then(ProjectorConfig::default),
         checkpoint_every: Duration::from_secs(args.checkpoint_seconds.max(1)),
         request_timeout: Duration::from_secs(args.request_timeout_seconds.max(1)),
         body_limit: args.body_limit_bytes,
@@ -168,25 +173,16 @@ async fn seed_demo_data(
     if store.head().await? != motcua_store::LogCursor::START {
         return Ok(());
     }
-    let today = chrono::Utc::now().date_naive();
-    let this_month = today.with_day(1).context("the first day of this month")?;
-    let from = this_month
-        .checked_sub_months(chrono::Months::new(2))
-        .context("two months ago")?;
-    let config = motcua_seed::HistoryConfig::new(motcua_seed::DEMO_SEED, 3_000, from, 2);
+    let config = super::seed::demo_history(chrono::Utc::now().date_naive())?;
     println!(
-        "Seeding demonstration data: {} dossiers from {from} to {this_month} over the {} units of {}…",
+        "Seeding demonstration data: {} dossiers from {} to {} over the {} units of {}…",
         config.dossiers,
+        config.from,
+        config.until()?,
         province.units().len(),
         motcua_seed::PROVINCE_NAME
     );
-    let summary = motcua_seed::generate(store, province, config, |_| {}).await?;
-    println!(
-        "Seeded {} dossiers ({} events) in {:.1} s; {} still open.",
-        summary.dossiers,
-        summary.events,
-        summary.elapsed.as_secs_f64(),
-        summary.open_at_end
-    );
+    let summary = super::seed::write_history(store, province, config, |_| {}).await?;
+    print!("{}", super::seed::describe(&summary));
     Ok(())
 }

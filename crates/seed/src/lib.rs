@@ -8,7 +8,8 @@
 //! use motcua_seed::{HistoryConfig, Province, Scale, generate};
 //!
 //! let province = Province::generate(42)?;
-//! let config = HistoryConfig::for_scale(Scale::Small, 42);
+//! let from = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+//! let config = HistoryConfig::for_scale(Scale::Small, 42, from);
 //! let summary = generate(store, &province, config, |progress| {
 //!     eprintln!("{} / {} dossiers", progress.dossiers_done, progress.dossiers);
 //! })

@@ -16,14 +16,18 @@ use serde_json::{Value, json};
 pub struct Health {
     store: EventStore,
     shutting_down: AtomicBool,
+    /// Whether this process runs the projector (and is ready only while it
+    /// runs), or another process does.
+    projects: bool,
     projector_running: AtomicBool,
 }
 
 impl Health {
-    pub fn new(store: EventStore) -> Self {
+    pub fn new(store: EventStore, projects: bool) -> Self {
         Self {
             store,
             shutting_down: AtomicBool::new(false),
+            projects,
             projector_running: AtomicBool::new(false),
         }
     }
@@ -39,7 +43,11 @@ impl Health {
     /// Every check by name, and whether all passed.
     async fn readiness(&self) -> (bool, Value) {
         let accepting = !self.shutting_down.load(Ordering::SeqCst);
-        let projector = self.projector_running.load(Ordering::SeqCst);
+        let projector = match (self.projects, self.projector_running.load(Ordering::SeqCst)) {
+            (false, _) => "another process",
+            (true, true) => "running",
+            (true, false) => "stopped",
+        };
         let database = match self.store.check_migrations().await {
             Ok(()) => "ok".to_owned(),
             Err(error) => {
@@ -48,11 +56,11 @@ impl Health {
                 "unavailable".to_owned()
             }
         };
-        let ready = accepting && projector && database == "ok";
+        let ready = accepting && projector != "stopped" && database == "ok";
         let checks = json!({
             "accepting": if accepting { "ok" } else { "shutting down" },
             "database": database,
-            "projector": if projector { "running" } else { "stopped" },
+            "projector": projector,
         });
         (ready, checks)
     }

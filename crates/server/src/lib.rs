@@ -51,7 +51,9 @@ pub struct ServerConfig {
     pub migrate: bool,
     /// How often a Merkle checkpoint of the log is taken, if it moved.
     pub checkpoint_every: Duration,
-    pub projector: ProjectorConfig,
+    /// The in-process projector's settings; `None` where another process
+    /// (`motcua project`) runs the projections.
+    pub projector: Option<ProjectorConfig>,
     /// How long the projector waits before retrying after an error it may
     /// recover from (the database went away).
     pub projector_retry: Duration,
@@ -69,7 +71,7 @@ impl Default for ServerConfig {
         Self {
             migrate: true,
             checkpoint_every: Duration::from_secs(3600),
-            projector: ProjectorConfig::default(),
+            projector: Some(ProjectorConfig::default()),
             projector_retry: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
             body_limit: 1024 * 1024,
@@ -112,7 +114,7 @@ pub async fn serve(
     api: ApiSetup,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let health = Arc::new(Health::new(store.clone()));
+    let health = Arc::new(Health::new(store.clone(), config.projector.is_some()));
     let read_models = ReadModels::new(&store);
     let reference = Arc::new(ReferenceKeeper::open(&store, api.import).await?);
     let context = ApiContext {
@@ -133,12 +135,15 @@ pub async fn serve(
         }
     };
 
-    let projector = tokio::spawn(run_projector(
-        store.clone(),
-        config.clone(),
-        Arc::clone(&health),
-        stopped(),
-    ));
+    let projector = config.projector.map(|projector| {
+        tokio::spawn(run_projector(
+            store.clone(),
+            projector,
+            config.projector_retry,
+            Arc::clone(&health),
+            stopped(),
+        ))
+    });
     // Another process's change of the reference data reaches this one.
     let following = {
         let stopped = stopped();
@@ -197,7 +202,9 @@ pub async fn serve(
     {
         tracing::warn!(left, "subscription sockets still open are dropped");
     }
-    let _ = projector.await;
+    if let Some(projector) = projector {
+        let _ = projector.await;
+    }
     let _ = checkpoints.await;
     let _ = following.await;
     store.close().await;
@@ -281,12 +288,13 @@ fn with_http_layers(
 /// says so, and `motcua projections status` says where).
 async fn run_projector(
     store: EventStore,
-    config: ServerConfig,
+    config: ProjectorConfig,
+    retry: Duration,
     health: Arc<Health>,
     stopped: impl Future<Output = ()>,
 ) {
     tokio::pin!(stopped);
-    let projector = Projector::new(store.clone(), ReadModels::new(&store), config.projector);
+    let projector = Projector::new(store.clone(), ReadModels::new(&store), config);
     loop {
         health.projector_running(true);
         let outcome = projector.run(&mut stopped).await;
@@ -298,10 +306,10 @@ async fn run_projector(
                 return;
             }
             Err(error) => {
-                tracing::warn!(%error, retry_in = ?config.projector_retry, "the projector failed; retrying");
+                tracing::warn!(%error, retry_in = ?retry, "the projector failed; retrying");
                 tokio::select! {
                     () = &mut stopped => return,
-                    () = tokio::time::sleep(config.projector_retry) => {}
+                    () = tokio::time::sleep(retry) => {}
                 }
             }
         }

@@ -75,6 +75,22 @@ pub enum Scale {
     Province,
 }
 
+impl Scale {
+    pub fn dossiers(self) -> usize {
+        match self {
+            Scale::Small => 3_000,
+            Scale::Province => 590_000,
+        }
+    }
+
+    pub fn months(self) -> u32 {
+        match self {
+            Scale::Small => 2,
+            Scale::Province => 6,
+        }
+    }
+}
+
 impl HistoryConfig {
     /// `dossiers` over `months` from `from`, 32 at a time, the default mix.
     pub fn new(seed: u64, dossiers: usize, from: NaiveDate, months: u32) -> Self {
@@ -88,14 +104,9 @@ impl HistoryConfig {
         }
     }
 
-    /// The preset of `scale`, over the first half of 2025 (two months for
-    /// the small one).
-    pub fn for_scale(scale: Scale, seed: u64) -> Self {
-        let from = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default();
-        match scale {
-            Scale::Small => HistoryConfig::new(seed, 3_000, from, 2),
-            Scale::Province => HistoryConfig::new(seed, 590_000, from, 6),
-        }
+    /// The preset of `scale`, from `from`.
+    pub fn for_scale(scale: Scale, seed: u64, from: NaiveDate) -> Self {
+        HistoryConfig::new(seed, scale.dossiers(), from, scale.months())
     }
 
     /// The first day after the period.
