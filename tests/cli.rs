@@ -64,3 +64,57 @@ fn an_unknown_argument_is_a_usage_error() {
         stderr(&output)
     );
 }
+
+/// Every operations command answers `--help` with its usage and what it
+/// does (what an operator reads first).
+#[test]
+fn every_command_explains_itself() {
+    let commands: [(&[&str], &str); 12] = [
+        (&["migrate"], "Applies the database migrations"),
+        (&["serve"], "--no-projector"),
+        (&["project"], "--lease-seconds"),
+        (
+            &["projections", "status"],
+            "Usage: motcua projections status",
+        ),
+        (&["projections", "rebuild"], "NAME"),
+        (&["audit", "verify"], "--checkpoint"),
+        (
+            &["audit", "checkpoint", "create"],
+            "Usage: motcua audit checkpoint create",
+        ),
+        (&["audit", "checkpoint", "export"], "--output"),
+        (&["token"], "--role"),
+        (&["sdl"], "Usage: motcua sdl"),
+        (&["seed"], "--scale <SCALE>"),
+        (&["seed"], "province"),
+    ];
+    for (command, expected) in commands {
+        let mut args = command.to_vec();
+        args.push("--help");
+        let output = motcua(&args);
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        let help = stdout(&output);
+        assert!(
+            help.contains(&format!("Usage: motcua {}", command.join(" "))),
+            "{args:?}:\n{help}"
+        );
+        assert!(
+            help.contains(expected),
+            "{args:?} lacks {expected:?}:\n{help}"
+        );
+    }
+}
+
+/// `motcua sdl` prints the schema the server serves, as committed.
+#[test]
+fn sdl_prints_the_committed_schema() {
+    let output = motcua(&["sdl"]);
+    assert!(output.status.success(), "{output:?}");
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/graphql/schema.graphql"
+    ))
+    .expect("graphql/schema.graphql is committed");
+    assert_eq!(stdout(&output), committed);
+}
