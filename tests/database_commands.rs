@@ -253,6 +253,121 @@ async fn the_server_refuses_a_database_role_that_row_security_would_not_bind() {
     }
 }
 
+/// `serve --read-database-url`: queries read the read models of the
+/// replica (here a copy of the primary that replays nothing), mutations and
+/// the projector the primary; `minPosition` waits for the replica and says
+/// CONFLICT when it does not get there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_read_the_replica_and_writes_go_to_the_primary() {
+    let Some(primary) = Db::postgres().await else {
+        return;
+    };
+    primary.migrated().await.close().await;
+    let province = motcua_seed::Province::generate(motcua_seed::DEMO_SEED).unwrap();
+    let entry = province
+        .procedures()
+        .iter()
+        .find(|entry| entry.handler == motcua_seed::Handler::AnyCommune)
+        .unwrap();
+    let commune = province
+        .units()
+        .iter()
+        .find(|unit| unit.kind == motcua_seed::UnitKind::Commune)
+        .unwrap()
+        .id
+        .to_string();
+    let submission = |client_id: &str, name: &str| {
+        json!({
+            "clientMutationId": client_id,
+            "unit": commune,
+            "channel": "IN_PERSON",
+            "procedureCode": entry.procedure.code.as_str(),
+            "caseId": entry.procedure.cases[0].id,
+            "applicant": { "kind": "CITIZEN", "name": name, "identityNumber": "001203004567" },
+            "documents": entry.procedure.required_components()
+                .map(|component| json!({ "component": component.code, "name": component.name }))
+                .collect::<Vec<_>>(),
+            "acceptNow": true,
+        })
+    };
+    let listed = |address: &str, token: &str, min_position: Option<&str>| {
+        graphql_with(
+            address,
+            Some(token),
+            "query($at: String) { dossiers(first: 100, minPosition: $at) { edges { node { code } } } }",
+            &json!({ "at": min_position }),
+        )
+        .1
+    };
+
+    // The primary alone: one dossier, written and read there.
+    let ((mut child, _out), address) = start_server(&primary);
+    let desk = token(&primary, &commune, "reception_officer");
+    let first = mutate(
+        &address,
+        &desk,
+        "submitDossier",
+        submission("replica-1", "Nguyễn Văn An"),
+    );
+    let first_position = first["data"]["submitDossier"]["position"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let seen = listed(&address, &desk, Some(&first_position));
+    assert_eq!(
+        seen["data"]["dossiers"]["edges"].as_array().unwrap().len(),
+        1,
+        "{seen}"
+    );
+    stop(&mut child);
+
+    // The replica: the primary as it is now.
+    let replica = primary.copy().await;
+    let ((mut child, _out), address) =
+        start_server_with(&primary, &["--read-database-url", &replica.url]);
+    let (status, body) = http_get(&address, "/readyz");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""read_replica":"ok""#), "{body}");
+
+    let second = mutate(
+        &address,
+        &desk,
+        "submitDossier",
+        submission("replica-2", "Trần Thị Bình"),
+    );
+    let second_position = second["data"]["submitDossier"]["position"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(
+        second["data"]["submitDossier"]["dossier"]["code"],
+        first["data"]["submitDossier"]["dossier"]["code"]
+    );
+    // The primary projects it ...
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = stdout(&primary.motcua(&["projections", "status"]));
+        if status.contains(" 0 behind") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the primary never projected it: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // ... but queries read the replica, which never replays it.
+    let seen = listed(&address, &desk, None);
+    assert_eq!(
+        seen["data"]["dossiers"]["edges"].as_array().unwrap().len(),
+        1,
+        "{seen}"
+    );
+    let waited = listed(&address, &desk, Some(&second_position));
+    assert_eq!(error_code(&waited), "CONFLICT", "{waited}");
+    stop(&mut child);
+}
+
 /// A managed PostgreSQL asks for TLS: a URL with `sslmode=require` is
 /// spoken over TLS (the test server has `ssl = on`, Debian's default).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -2283,6 +2398,28 @@ impl Db {
 
     async fn store(&self) -> EventStore {
         EventStore::connect(&self.url).await.unwrap()
+    }
+
+    /// A PostgreSQL database holding what this one holds now (`CREATE
+    /// DATABASE … TEMPLATE`; nothing may be connected to this one), dropped
+    /// with the returned value.
+    async fn copy(&self) -> Db {
+        let (admin_url, source) = self.postgres.as_ref().expect("a PostgreSQL database");
+        let name = unique_name();
+        let mut admin = PgConnection::connect(admin_url).await.unwrap();
+        admin
+            .execute(format!("CREATE DATABASE \"{name}\" TEMPLATE \"{source}\"").as_str())
+            .await
+            .unwrap();
+        let url = with_database(admin_url, &name);
+        let scratch = std::env::temp_dir().join(&name);
+        std::fs::create_dir_all(&scratch).unwrap();
+        Db {
+            location: motcua_store::database_location(&url),
+            url,
+            scratch,
+            postgres: Some((admin_url.clone(), name)),
+        }
     }
 
     /// Migrated by the binary, then opened by the test.

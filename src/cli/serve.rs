@@ -24,6 +24,19 @@ pub struct Args {
     /// migrates as the owner role); the database must then be up to date.
     #[arg(long, env = "MOTCUA_NO_MIGRATE")]
     no_migrate: bool,
+    /// A read replica of the database (a PostgreSQL hot standby, same
+    /// form as --database-url): queries and subscriptions read the read
+    /// models there, acting as --database-role; the event log, mutations
+    /// and the projector stay on --database-url. A client reading its own
+    /// write passes the mutation's position as `minPosition`, which waits
+    /// for the replica to replay it.
+    #[arg(
+        long,
+        env = "MOTCUA_READ_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    read_database_url: Option<String>,
     /// Do not run the projector in this process (where `motcua project`
     /// runs it); the read models then move only while that process runs.
     #[arg(long, env = "MOTCUA_NO_PROJECTOR")]
@@ -116,6 +129,19 @@ async fn serve(args: Args, database: &super::Database) -> anyhow::Result<()> {
         .with_context(|| format!("preparing the {} database at {location}", owner.backend()))?;
     owner.close().await;
     let store = super::open_confined(database).await?;
+    let read_replica = match &args.read_database_url {
+        Some(url) => {
+            let replica = super::Database {
+                url: url.clone(),
+                role: database.role.clone(),
+            };
+            let opened = super::open_confined(&replica).await.with_context(|| {
+                format!("opening the read replica at {}", database_location(url))
+            })?;
+            Some(opened)
+        }
+        None => None,
+    };
     // The seed's demonstration province (236 units, 1,977 procedures, the
     // national calendar): the reference data imported on a first start.
     let province = motcua_seed::Province::generate(motcua_seed::DEMO_SEED)
@@ -149,15 +175,23 @@ async fn serve(args: Args, database: &super::Database) -> anyhow::Result<()> {
                 ),
             ),
         };
+    let queries_from = match &args.read_database_url {
+        Some(url) => format!(
+            " (queries from the read replica at {})",
+            database_location(url)
+        ),
+        None => String::new(),
+    };
     let api = ApiSetup {
         import: Some(province.reference_import()),
         authenticator,
         development,
+        read_replica,
     };
     println!(
         "motcua is listening on http://{address} (GraphQL API http://{address}/graphql, \
          GraphiQL http://{address}/graphiql, liveness /livez, readiness /readyz, metrics /metrics), \
-         on the {} database at {location}. {how_to_get_a_token}",
+         on the {} database at {location}{queries_from}. {how_to_get_a_token}",
         store.backend(),
     );
     motcua_server::serve(store, listener, config, api, shutdown).await?;

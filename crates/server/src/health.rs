@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 #[derive(Debug)]
 pub struct Health {
     store: EventStore,
+    read_replica: Option<EventStore>,
     shutting_down: AtomicBool,
     /// Whether this process runs the projector (and is ready only while it
     /// runs), or another process does.
@@ -23,9 +24,10 @@ pub struct Health {
 }
 
 impl Health {
-    pub fn new(store: EventStore, projects: bool) -> Self {
+    pub fn new(store: EventStore, read_replica: Option<EventStore>, projects: bool) -> Self {
         Self {
             store,
+            read_replica,
             shutting_down: AtomicBool::new(false),
             projects,
             projector_running: AtomicBool::new(false),
@@ -48,21 +50,34 @@ impl Health {
             (true, true) => "running",
             (true, false) => "stopped",
         };
-        let database = match self.store.check_migrations().await {
-            Ok(()) => "ok".to_owned(),
-            Err(error) => {
-                // The reason goes to the log; the probe only says which check failed.
-                tracing::warn!(%error, "readiness: database check failed");
-                "unavailable".to_owned()
-            }
+        let database = database_check(&self.store, "database").await;
+        let read_replica = match &self.read_replica {
+            Some(replica) => database_check(replica, "read replica").await,
+            None => "none",
         };
-        let ready = accepting && projector != "stopped" && database == "ok";
+        let ready = accepting
+            && projector != "stopped"
+            && database == "ok"
+            && read_replica != "unavailable";
         let checks = json!({
             "accepting": if accepting { "ok" } else { "shutting down" },
             "database": database,
+            "read_replica": read_replica,
             "projector": projector,
         });
         (ready, checks)
+    }
+}
+
+/// "ok" if the database answers with this build's migrations.
+async fn database_check(store: &EventStore, which: &str) -> &'static str {
+    match store.check_migrations().await {
+        Ok(()) => "ok",
+        Err(error) => {
+            // The reason goes to the log; the probe only says which check failed.
+            tracing::warn!(%error, "readiness: {which} check failed");
+            "unavailable"
+        }
     }
 }
 

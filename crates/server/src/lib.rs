@@ -41,6 +41,11 @@ pub struct ApiSetup {
     pub authenticator: Arc<dyn motcua_graphql::Authenticator>,
     /// Development mode: schema introspection for everyone.
     pub development: bool,
+    /// A read replica of the database: the read models that queries and
+    /// subscriptions read come from it (waiting for it where a client asks
+    /// for its own writes with `minPosition`); the event log, mutations
+    /// and the projector stay on the primary. `None`: all on the primary.
+    pub read_replica: Option<EventStore>,
 }
 
 #[derive(Debug, Clone)]
@@ -114,12 +119,20 @@ pub async fn serve(
     api: ApiSetup,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let health = Arc::new(Health::new(store.clone(), config.projector.is_some()));
+    let health = Arc::new(Health::new(
+        store.clone(),
+        api.read_replica.clone(),
+        config.projector.is_some(),
+    ));
     let read_models = ReadModels::new(&store);
+    let queried = api
+        .read_replica
+        .as_ref()
+        .map_or_else(|| read_models.clone(), ReadModels::new);
     let reference = Arc::new(ReferenceKeeper::open(&store, api.import).await?);
     let context = ApiContext {
         // Requests read through their viewers' handles; this one sees nothing.
-        read_models: read_models.visible_to(&Visibility::Units(Vec::new())),
+        read_models: queried.visible_to(&Visibility::Units(Vec::new())),
         store: store.clone(),
         reference: Arc::clone(&reference),
         sockets: Sockets::default(),
@@ -208,6 +221,9 @@ pub async fn serve(
     let _ = checkpoints.await;
     let _ = following.await;
     store.close().await;
+    if let Some(replica) = api.read_replica {
+        replica.close().await;
+    }
     tracing::info!("stopped");
     served
 }
