@@ -303,6 +303,62 @@ def check_postgres_ca(manifests, secret=None, key="ca.crt"):
         print(f"  PostgreSQL CA: Secret {secret} key {key} read-only at {POSTGRES_CA_DIR}/ca.crt in {', '.join(sorted(components))}")
 
 
+READ_REPLICA_ENV = "MOTCUA_READ_DATABASE_URL"
+
+
+def check_read_replica(manifests, key=None, peers=None, port=5432):
+    """Only the API container gets the read replica's URL (MOTCUA_READ_DATABASE_URL),
+    and only with database.readReplica.enabled (`key`: the database Secret's key
+    holding it): from the Secret its DATABASE_URL comes from, never as a plain value
+    or through the ConfigMap. The projector and the migration Job (and the API without
+    a replica) work on the primary alone. With `peers`, the API's NetworkPolicy lets
+    it reach the replica there on `port`, and no other pod's policy does."""
+    workloads = by_kind(manifests, "Deployment") + by_kind(manifests, "Job")
+    given = []
+    for workload in workloads:
+        name = workload["metadata"]["name"]
+        component = workload["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]
+        pod = workload["spec"]["template"]["spec"]
+        for container in pod.get("initContainers", []) + pod["containers"]:
+            env = env_of(container)
+            if component == "api" and key is not None:
+                expect(READ_REPLICA_ENV in env, f"{name}: no {READ_REPLICA_ENV} although database.readReplica.enabled")
+                entry = env[READ_REPLICA_ENV]
+                expect("value" not in entry, f"{name}: {READ_REPLICA_ENV} is a plain value, not from the Secret")
+                ref = entry["valueFrom"]["secretKeyRef"]
+                primary = env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"]
+                expect(ref["name"] == primary, f"{name}: the replica's URL comes from {ref['name']}, not the database Secret {primary}")
+                expect(ref["key"] == key, f"{name}: the replica's URL is the key {ref['key']}, not {key}")
+                given.append(f"{name}/{container['name']}")
+            else:
+                expect(READ_REPLICA_ENV not in env,
+                       f"{name}/{container['name']} has {READ_REPLICA_ENV}"
+                       + ("" if key is not None else " although database.readReplica is off"))
+    for config in by_kind(manifests, "ConfigMap"):
+        expect(READ_REPLICA_ENV not in config.get("data", {}), "the replica's URL is in a ConfigMap")
+    if key is not None:
+        expect(given, "no API container was given the replica's URL")
+    if peers is not None:
+        api = one(manifests, "NetworkPolicy", "-api")
+        rules = [r for r in api["spec"]["egress"] if r.get("to") == peers]
+        expect(any({"port": port, "protocol": "TCP"} in r.get("ports", []) for r in rules),
+               f"the API's NetworkPolicy does not reach the replica {peers} on {port}")
+        for policy in by_kind(manifests, "NetworkPolicy"):
+            if policy is api:
+                continue
+            for rule in policy["spec"]["egress"]:
+                if {"port": port, "protocol": "TCP"} not in rule.get("ports", []):
+                    continue
+                to = rule.get("to") or []
+                expect(to, f"{policy['metadata']['name']} reaches any address on the replica's port {port}")
+                expect(not any(peer in to for peer in peers), f"{policy['metadata']['name']} reaches the replica at {peers}")
+    if key is None:
+        print(f"  read replica: none; {READ_REPLICA_ENV} in no container")
+    else:
+        where = f", NetworkPolicy to {peers} on {port} for the API only" if peers is not None else ""
+        print(f"  read replica: {READ_REPLICA_ENV} from the database Secret's {key} in {', '.join(given)} only{where}")
+
+
 def egress_ports(policy):
     return {(p["port"], p.get("protocol", "TCP")) for rule in policy["spec"]["egress"] for p in rule.get("ports", [])}
 
@@ -311,6 +367,7 @@ def case_minimal(manifests):
     api, env = check_common(manifests)
     check_projector(manifests, env, enabled=True)
     check_postgres_ca(manifests)
+    check_read_replica(manifests)
     expect(api["spec"]["replicas"] == 2, "default API replicas")
     config = one(manifests, "ConfigMap")["data"]
     expect(config["MOTCUA_JWKS_URL"].startswith("https://"), "the JWKS URL is not in the ConfigMap")
@@ -325,6 +382,7 @@ def case_production(manifests):
     api, env = check_common(manifests)
     check_projector(manifests, env, enabled=True)
     check_postgres_ca(manifests, secret="motcua-postgres-ca", key="ca.crt")
+    check_read_replica(manifests, key="READ_DATABASE_URL", peers=[{"ipBlock": {"cidr": "10.20.0.17/32"}}])
     expect("replicas" not in api["spec"], "the API Deployment sets replicas although the HPA owns them")
     hpa = one(manifests, "HorizontalPodAutoscaler")
     expect(hpa["spec"]["scaleTargetRef"]["name"] == api["metadata"]["name"], "the HPA scales another Deployment")
@@ -349,13 +407,15 @@ def case_production(manifests):
     expect(projector["spec"]["replicas"] == 2, "hot-standby projector")
     expect("@sha256:" in api["spec"]["template"]["spec"]["containers"][0]["image"], "the image is not pinned by digest")
     print("  production: HPA (no replicas on the Deployment), OIDC from a Secret, TLS Ingress of /graphql and /graphiql,")
-    print("              ServiceMonitor /metrics on http, PDB minAvailable 2, OTLP egress 4318, standby projector, pinned image")
+    print("              ServiceMonitor /metrics on http, PDB minAvailable 2, OTLP egress 4318, standby projector, pinned image,")
+    print("              read replica for the API")
 
 
 def case_small(manifests):
     api, env = check_common(manifests)
     check_projector(manifests, env, enabled=False)
     check_postgres_ca(manifests)
+    check_read_replica(manifests)
     expect(api["spec"]["replicas"] == 1, "one API replica")
     for kind in ("HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "Ingress"):
         expect(not by_kind(manifests, kind), f"a {kind} in the small set")
@@ -366,6 +426,7 @@ def case_trial(manifests):
     api, env = check_common(manifests)
     check_projector(manifests, env, enabled=True)
     check_postgres_ca(manifests)
+    check_read_replica(manifests)
     secret = one(manifests, "Secret")
     expect(set(secret["stringData"]) == {"DATABASE_URL", "MIGRATION_DATABASE_URL"}, "trial Secret keys")
     expect(env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]["name"] == secret["metadata"]["name"], "the API does not use the trial Secret")
@@ -379,11 +440,31 @@ def case_trial(manifests):
     print("  trial: chart-made Secret (a hook, before the Job), development key in /tmp, one API replica")
 
 
+def case_trial_replica(manifests):
+    """The trial with a read replica: the chart writes its URL into the Secret it
+    makes, and the API's NetworkPolicy reaches it on its own port (5433), at the
+    database's peers since networkPolicy.readReplica.to is left empty."""
+    api, env = check_common(manifests)
+    check_projector(manifests, env, enabled=True)
+    secret = one(manifests, "Secret")
+    expect(set(secret["stringData"]) == {"DATABASE_URL", "MIGRATION_DATABASE_URL", "READ_DATABASE_URL"},
+           f"trial Secret keys: {sorted(secret['stringData'])}")
+    expect(secret["stringData"]["READ_DATABASE_URL"].startswith("postgres://motcua_api:")
+           and "postgres-read" in secret["stringData"]["READ_DATABASE_URL"], "the replica's URL in the trial Secret")
+    database_peers = [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "postgresql"}}}]
+    check_read_replica(manifests, key="READ_DATABASE_URL", peers=database_peers, port=5433)
+    policy = one(manifests, "NetworkPolicy", "-api")
+    expect({(5432, "TCP"), (5433, "TCP")} <= egress_ports(policy), f"API egress: {egress_ports(policy)}")
+    print("  trial with a read replica: its URL in the chart-made Secret, egress to the database's peers on its port 5433")
+
+
 def cmd_facts(args):
     manifests = load_manifests(args.directory)
     notes = (Path(args.directory) / "NOTES.txt").read_text()
     expect("/graphiql" in notes and "projections status" in notes, "NOTES.txt lacks GraphiQL or the projections check")
-    {"minimal": case_minimal, "production": case_production, "small": case_small, "trial": case_trial}[args.case](manifests)
+    cases = {"minimal": case_minimal, "production": case_production, "small": case_small, "trial": case_trial,
+             "trial-replica": case_trial_replica}
+    cases[args.case](manifests)
 
 
 def main():
@@ -401,7 +482,7 @@ def main():
     p.add_argument("versions", nargs="+")
     p.set_defaults(run=cmd_validate)
     p = sub.add_parser("facts")
-    p.add_argument("case", choices=["minimal", "production", "small", "trial"])
+    p.add_argument("case", choices=["minimal", "production", "small", "trial", "trial-replica"])
     p.add_argument("directory")
     p.set_defaults(run=cmd_facts)
     args = parser.parse_args()

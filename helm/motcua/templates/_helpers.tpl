@@ -140,6 +140,16 @@ cannot make a working deployment. Included by every workload template.
 {{- if not (and $db.url $db.migrationUrl) }}
 {{- $_ := required "database.existingSecret is required: the name of a Secret holding DATABASE_URL (the application login, a member of motcua_app) and MIGRATION_DATABASE_URL (the owner login, for migrations). For a trial only, database.url and database.migrationUrl together make the chart create that Secret." $db.existingSecret }}
 {{- end }}
+{{- with $db.readReplica }}
+{{- if .enabled }}
+{{- if or (eq .urlKey $db.urlKey) (eq .urlKey $db.migrationUrlKey) }}
+{{- fail (printf "database.readReplica.urlKey must name a key of its own, not %s: the replica's URL (the application login at the replica's host), beside DATABASE_URL and MIGRATION_DATABASE_URL." .urlKey) }}
+{{- end }}
+{{- if not $db.existingSecret }}
+{{- $_ := required "database.readReplica.url is required with database.readReplica.enabled when the chart creates the database Secret (trial): the replica's URL for the application login; or name the Secret holding it in database.existingSecret." .url }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- $auth := .Values.auth }}
 {{- if $auth.developmentTokens }}
 {{- if or $auth.jwksUrl $auth.existingSecret }}
@@ -163,6 +173,21 @@ cannot make a working deployment. Included by every workload template.
 {{- end }}
 {{- if and .Values.autoscaling.enabled (lt (int .Values.autoscaling.maxReplicas) (int .Values.autoscaling.minReplicas)) }}
 {{- fail "autoscaling.maxReplicas must be at least autoscaling.minReplicas." }}
+{{- end }}
+{{- end }}
+
+{{/*
+The read replica's URL (MOTCUA_READ_DATABASE_URL), for the API container
+only: the projector and the migration Job always work on the primary.
+Empty unless database.readReplica.enabled.
+*/}}
+{{- define "motcua.readReplicaEnv" -}}
+{{- if .Values.database.readReplica.enabled -}}
+- name: MOTCUA_READ_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "motcua.databaseSecretName" . }}
+      key: {{ .Values.database.readReplica.urlKey }}
 {{- end }}
 {{- end }}
 
@@ -267,10 +292,13 @@ cert-manager also holds tls.key, which these pods have no use for.
 {{- end }}
 
 {{/*
-Egress rules of a release's pod: DNS, PostgreSQL, the identity provider
-(the API only) and the OTLP collector (when set; not for the migration,
-which exports no traces), then the extra rules.
-(dict "root" $ "identityProvider" true "otlp" true)
+Egress rules of a release's pod: DNS, PostgreSQL, the read replica (the API
+only, when database.readReplica.enabled), the identity provider (the API
+only) and the OTLP collector (when set; not for the migration, which
+exports no traces), then the extra rules. The replica's rule takes
+networkPolicy.database's port and peers where networkPolicy.readReplica
+leaves them unset, and is left out when it would repeat the database's.
+(dict "root" $ "readReplica" true "identityProvider" true "otlp" true)
 */}}
 {{- define "motcua.egressRules" -}}
 {{- $np := .root.Values.networkPolicy -}}
@@ -290,6 +318,21 @@ which exports no traces), then the extra rules.
   to:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+{{- if and .readReplica .root.Values.database.readReplica.enabled }}
+{{- $port := $np.database.port | int }}
+{{- if not (kindIs "invalid" $np.readReplica.port) }}
+{{- $port = $np.readReplica.port | int }}
+{{- end }}
+{{- if or (ne $port ($np.database.port | int)) $np.readReplica.to }}
+- ports:
+    - port: {{ $port }}
+      protocol: TCP
+  {{- with (default $np.database.to $np.readReplica.to) }}
+  to:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
+{{- end }}
 {{- if .identityProvider }}
 - ports:
     - port: {{ $np.identityProvider.port | int }}
