@@ -22,7 +22,8 @@
 //! old rows until then, from the new ones after. Since nobody reads a
 //! generation being built, and an interrupted build is dropped rather than
 //! resumed, a rebuild holds each open dossier back until it closes (or the
-//! log ends) and so writes most rows once.
+//! log ends) and so writes most rows once, and writes each counter cell
+//! once, at the end.
 //!
 //! **One active projector.** [`Projector::run`] holds a lease on the live
 //! generation (in the `projections` table, timed by the database's clock)

@@ -358,12 +358,16 @@ async fn readable(db: &TestStore, cursor: LogCursor) {
 async fn dossier_rows(
     store: &EventStore,
 ) -> Vec<(String, String, Option<i64>, Option<String>, Option<String>)> {
-    let sql = "SELECT aggregate_id, CAST(state AS TEXT) AS state, CAST(status AS BIGINT) AS status, \
-               holder_unit, code FROM dossiers ORDER BY aggregate_id";
+    let sql = |state: &str| {
+        format!(
+            "SELECT aggregate_id, {state} AS state, CAST(status AS BIGINT) AS status, \
+             holder_unit, code FROM dossiers ORDER BY aggregate_id"
+        )
+    };
     match store {
         EventStore::Postgres(store) => {
             let mut tx = seeing_everything(store.pool()).await;
-            sqlx::query(sql)
+            sqlx::query(&sql(POSTGRES_STATE))
                 .fetch_all(&mut *tx)
                 .await
                 .unwrap()
@@ -371,7 +375,7 @@ async fn dossier_rows(
                 .map(|row| (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4)))
                 .collect()
         }
-        EventStore::Sqlite(store) => sqlx::query(sql)
+        EventStore::Sqlite(store) => sqlx::query(&sql("state"))
             .fetch_all(store.pool())
             .await
             .unwrap()
@@ -380,6 +384,9 @@ async fn dossier_rows(
             .collect(),
     }
 }
+
+/// The fold state's JSON on PostgreSQL, where it is kept as bytes.
+const POSTGRES_STATE: &str = "convert_from(state, 'UTF8')";
 
 /// A transaction of the confined role that row-level security lets see
 /// every unit's rows.

@@ -89,9 +89,10 @@ impl Window {
         self.entries == 0
     }
 
-    /// Nothing to write: no events since the last write, no dossier held.
+    /// Nothing to write: no events since the last write, no dossier or
+    /// counter change held back.
     pub fn is_settled(&self) -> bool {
-        self.entries == 0 && self.touched.is_empty()
+        self.entries == 0 && self.touched.is_empty() && self.counters.cells.is_empty()
     }
 
     /// The page's dossiers that the window has not touched yet and the
@@ -154,10 +155,12 @@ impl Window {
     ///
     /// `hold_open`: a rebuild keeps the dossiers that are still open in the
     /// window, and writes each when it closes or at the end of the log, so
-    /// that most rows are written once; its rows are complete only once it
-    /// has caught up (a generation being built is not read before, and an
-    /// interrupted build is dropped, never resumed). The counters already
-    /// hold an open dossier's "before"; its "after" comes with its row.
+    /// that most rows are written once; and it keeps the counter changes,
+    /// so that each cell is written once, at the end. Its rows are complete
+    /// only once it has caught up (a generation being built is not read
+    /// before, and an interrupted build is dropped, never resumed). The
+    /// counters already hold an open dossier's "before"; its "after" comes
+    /// with its row.
     pub fn take(&mut self, policy: TimelinessPolicy, hold_open: bool) -> WindowWrite {
         let mut counters = std::mem::take(&mut self.counters);
         let mut dossiers = Vec::with_capacity(self.touched.len());
@@ -186,7 +189,12 @@ impl Window {
                 state: touched.state,
             });
         }
-        counters.prune();
+        if hold_open {
+            // Kept for the last write (which does not hold open).
+            self.counters = std::mem::take(&mut counters);
+        } else {
+            counters.prune();
+        }
         self.from = self.to;
         self.entries = 0;
         WindowWrite {

@@ -400,7 +400,7 @@ impl ReadModels {
             ReadModels::Sqlite(pool) => sqlite::dossier_states(pool, generation, ids).await?,
         };
         rows.into_iter()
-            .map(|(id, state)| match serde_json::from_str(&state) {
+            .map(|(id, state)| match serde_json::from_slice(&state) {
                 Ok(state) => Ok((id, state)),
                 Err(error) => Err(ProjectionError::Corrupt {
                     row: format!("dossiers/{id}"),

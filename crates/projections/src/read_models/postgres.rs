@@ -18,11 +18,11 @@ pub(super) async fn dossier_states(
     pool: &ScopedPool,
     generation: i32,
     ids: &[String],
-) -> Result<Vec<(String, String)>, ProjectionError> {
+) -> Result<Vec<(String, Vec<u8>)>, ProjectionError> {
     let failed = ProjectionError::database("reading dossier rows");
     let mut tx = pool.begin().await.map_err(failed)?;
     let rows = sqlx::query(
-        "SELECT aggregate_id, state::text AS state FROM dossiers \
+        "SELECT aggregate_id, state FROM dossiers \
          WHERE generation = $1 AND aggregate_id = ANY($2)",
     )
     .bind(generation)
@@ -69,7 +69,8 @@ static UPSERT_DOSSIERS: LazyLock<String> = LazyLock::new(|| {
         "boolean[]",
         "boolean[]",
         "timestamptz[]",
-        "text[]",
+        // the fold state's JSON, as bytes (migration 0009)
+        "bytea[]",
         // holders, comma-separated (UNNEST cannot take ragged arrays)
         "text[]",
     ];
@@ -82,7 +83,6 @@ static UPSERT_DOSSIERS: LazyLock<String> = LazyLock::new(|| {
     let selected: Vec<String> = columns
         .iter()
         .map(|&column| match column {
-            "state" => "state::jsonb".to_owned(),
             "holders" => "string_to_array(holders, ',')".to_owned(),
             _ => column.to_owned(),
         })
@@ -336,7 +336,7 @@ async fn upsert_dossiers(
         .bind(rows.iter().map(|row| row.last_event_at).collect::<Vec<_>>())
         .bind(
             rows.iter()
-                .map(|row| row.state.as_str())
+                .map(|row| row.state.as_bytes())
                 .collect::<Vec<_>>(),
         )
         .bind(

@@ -17,7 +17,7 @@ pub(super) async fn dossier_states(
     pool: &SqlitePool,
     generation: i32,
     ids: &[String],
-) -> Result<Vec<(String, String)>, ProjectionError> {
+) -> Result<Vec<(String, Vec<u8>)>, ProjectionError> {
     let ids = serde_json::to_string(ids).map_err(|error| ProjectionError::Corrupt {
         row: "dossier ids".to_owned(),
         reason: error.to_string(),
@@ -32,7 +32,7 @@ pub(super) async fn dossier_states(
     .await
     .map_err(ProjectionError::database("reading dossier rows"))?;
     rows.iter()
-        .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+        .map(|row| Ok((row.try_get(0)?, row.try_get::<String, _>(1)?.into_bytes())))
         .collect::<Result<_, sqlx::Error>>()
         .map_err(ProjectionError::database("reading dossier rows"))
 }
