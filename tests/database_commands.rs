@@ -263,30 +263,16 @@ async fn queries_read_the_replica_and_writes_go_to_the_primary() {
         return;
     };
     primary.migrated().await.close().await;
-    let province = motcua_seed::Province::generate(motcua_seed::DEMO_SEED).unwrap();
-    let entry = province
-        .procedures()
-        .iter()
-        .find(|entry| entry.handler == motcua_seed::Handler::AnyCommune)
-        .unwrap();
-    let commune = province
-        .units()
-        .iter()
-        .find(|unit| unit.kind == motcua_seed::UnitKind::Commune)
-        .unwrap()
-        .id
-        .to_string();
+    let (commune, procedure) = a_commune_and_its_procedure();
     let submission = |client_id: &str, name: &str| {
         json!({
             "clientMutationId": client_id,
             "unit": commune,
             "channel": "IN_PERSON",
-            "procedureCode": entry.procedure.code.as_str(),
-            "caseId": entry.procedure.cases[0].id,
+            "procedureCode": procedure.code.as_str(),
+            "caseId": procedure.cases[0].id,
             "applicant": { "kind": "CITIZEN", "name": name, "identityNumber": "001203004567" },
-            "documents": entry.procedure.required_components()
-                .map(|component| json!({ "component": component.code, "name": component.name }))
-                .collect::<Vec<_>>(),
+            "documents": documents_of(&procedure),
             "acceptNow": true,
         })
     };
@@ -1101,8 +1087,9 @@ fn mutation_input(name: &str) -> &'static str {
     }
 }
 
-async fn a_dossier_goes_from_submission_to_its_result_through_the_api(db: &Db) {
-    db.migrated().await;
+/// The demonstration province's first commune, and a procedure any
+/// commune handles.
+fn a_commune_and_its_procedure() -> (String, std::sync::Arc<motcua_domain::procedure::Procedure>) {
     let province = motcua_seed::Province::generate(motcua_seed::DEMO_SEED).unwrap();
     let commune = province
         .units()
@@ -1111,16 +1098,28 @@ async fn a_dossier_goes_from_submission_to_its_result_through_the_api(db: &Db) {
         .unwrap()
         .id
         .to_string();
-    let procedure = &province
+    let procedure = province
         .procedures()
         .iter()
         .find(|entry| entry.handler == motcua_seed::Handler::AnyCommune)
         .unwrap()
-        .procedure;
-    let documents: Vec<Value> = procedure
+        .procedure
+        .clone();
+    (commune, procedure)
+}
+
+/// The documents a submission of `procedure` must carry.
+fn documents_of(procedure: &motcua_domain::procedure::Procedure) -> Vec<Value> {
+    procedure
         .required_components()
         .map(|component| json!({ "component": component.code, "name": component.name }))
-        .collect();
+        .collect()
+}
+
+async fn a_dossier_goes_from_submission_to_its_result_through_the_api(db: &Db) {
+    db.migrated().await;
+    let (commune, procedure) = a_commune_and_its_procedure();
+    let documents = documents_of(&procedure);
     let ((mut child, mut out), address) = start_server(db);
     let as_user = |role: &str, user: &str| {
         let key = db.scratch("dev.key");
@@ -1520,10 +1519,7 @@ async fn the_api_passes_the_reference_clients_checks() {
     assert_eq!(first.trim(), "connected");
     let (mut theirs, mut theirs_out, first) = subscribe(&there, "5");
     assert_eq!(first.trim(), "connected");
-    let documents: Vec<Value> = procedure
-        .required_components()
-        .map(|component| json!({ "component": component.code, "name": component.name }))
-        .collect();
+    let documents = documents_of(procedure);
     let submitted = mutate(
         &address,
         &here,
