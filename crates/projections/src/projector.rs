@@ -450,11 +450,7 @@ impl Projector {
         writing.finish().await?;
         let (from, to, events) = (window.from, window.to, window.entries);
         let written = window.take(self.config.policy, hold_open);
-        if hold_open {
-            cache.forget(&written.dossiers);
-        } else {
-            cache.keep(written.dossiers.clone());
-        }
+        cache.keep(written.dossiers.clone());
         let batch = BatchWrite {
             projection: DOSSIERS,
             generation: writing.generation,

@@ -263,17 +263,6 @@ impl StateCache {
         }
     }
 
-    /// Forgets the states of rows just written that are unlikely to
-    /// change again (closed dossiers, in a rebuild): memory is kept for
-    /// open ones, and a late event reads the row back.
-    pub fn forget(&mut self, rows: &[DossierRow]) {
-        self.writes += 1;
-        if self.complete {
-            self.dropped
-                .extend(rows.iter().map(|row| row.aggregate_id.clone()));
-        }
-    }
-
     /// Drops the least recently touched states down to three quarters of
     /// the capacity, so that shrinking is rare.
     fn shrink(&mut self) {
