@@ -1108,6 +1108,12 @@ fn a_commune_and_its_procedure() -> (String, std::sync::Arc<motcua_domain::proce
     (commune, procedure)
 }
 
+/// Today in Vietnam (UTC+7), as dossiers count their days: after 17:00 UTC
+/// it is already tomorrow there.
+fn today_in_vietnam() -> String {
+    motcua_domain::calendar::local_date(chrono::Utc::now()).to_string()
+}
+
 /// The documents a submission of `procedure` must carry.
 fn documents_of(procedure: &motcua_domain::procedure::Procedure) -> Vec<Value> {
     procedure
@@ -1203,7 +1209,7 @@ async fn a_dossier_goes_from_submission_to_its_result_through_the_api(db: &Db) {
             "issueResult",
             json!({
                 "id": id, "number": "12/KQ", "signer": "Lê Văn Cường",
-                "signedOn": chrono::Utc::now().date_naive().to_string(), "documentRef": "ketqua/12.pdf",
+                "signedOn": today_in_vietnam(), "documentRef": "ketqua/12.pdf",
             }),
         ),
         (
@@ -1249,7 +1255,7 @@ async fn a_dossier_goes_from_submission_to_its_result_through_the_api(db: &Db) {
 
     // Read your own write: given the last mutation's position, the queries
     // see the dossier returned (status 10) and the report counts it.
-    let today = chrono::Utc::now().date_naive().to_string();
+    let today = today_in_vietnam();
     let (_, response) = graphql_with(
         &address,
         Some(&desk),
