@@ -747,12 +747,13 @@ async fn serve_leaves_the_projections_to_motcua_project_when_told(db: &Db) {
 async fn motcua_without_a_command_serves_demonstration_data() {
     let db = Db::sqlite();
     let key = db.scratch("dev.key");
+    let log = db.scratch("stderr.log");
     let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
         .env("DATABASE_URL", &db.url)
         .env("MOTCUA_LISTEN", "127.0.0.1:0")
         .env("MOTCUA_DEV_KEY_FILE", &key)
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
@@ -762,10 +763,11 @@ async fn motcua_without_a_command_serves_demonstration_data() {
         .is_some_and(|line: &String| line.starts_with("motcua is listening"))
     {
         let mut line = String::new();
-        assert!(
-            std::io::BufRead::read_line(&mut out, &mut line).unwrap() > 0,
-            "{lines:?}"
-        );
+        if std::io::BufRead::read_line(&mut out, &mut line).unwrap() == 0 {
+            let status = child.wait().unwrap();
+            let errors = std::fs::read_to_string(&log).unwrap_or_default();
+            panic!("the server ended ({status}) after {lines:?}; its log:\n{errors}");
+        }
         lines.push(line);
     }
     assert!(
