@@ -6,6 +6,12 @@ use std::process::ExitCode;
 
 use crate::cli::{Cli, Command, Database};
 
+// mimalloc rather than glibc's malloc, whose malloc/free and chunk
+// consolidation took half the projector's CPU in a rebuild
+// (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let started = Cli::parse_with_config().and_then(|cli| {

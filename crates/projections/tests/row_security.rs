@@ -219,13 +219,15 @@ async fn row_level_security_confines_every_read_model() {
 
 /// Every table but the event log's has row-level security, forced (the
 /// owner bound too), and a policy: a read-model table added later without
-/// them fails here.
+/// them fails here. A generation's partitions (migration 0010) are reached
+/// only through their parents, whose policies apply: the application role
+/// holds no privilege on them.
 async fn every_read_model_table_forces_row_security(superuser: &mut PgConnection) {
     let tables: Vec<(String, bool, bool, i64)> = sqlx::query(
         "SELECT c.relname::text, c.relrowsecurity, c.relforcerowsecurity, \
          (SELECT count(*) FROM pg_policies p WHERE p.schemaname = 'public' AND p.tablename = c.relname) \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') ORDER BY 1",
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1",
     )
     .fetch_all(&mut *superuser)
     .await
@@ -242,6 +244,29 @@ async fn every_read_model_table_forces_row_security(superuser: &mut PgConnection
         assert!(
             *enabled && *forced && *policies > 0,
             "{name}: row security enabled {enabled}, forced {forced}, {policies} policies"
+        );
+    }
+
+    let partitions: Vec<(String, bool)> = sqlx::query(
+        "SELECT c.relname::text, \
+         has_table_privilege('motcua_app', c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE') \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = 'public' AND c.relispartition ORDER BY 1",
+    )
+    .fetch_all(&mut *superuser)
+    .await
+    .unwrap()
+    .iter()
+    .map(|row| (row.get(0), row.get(1)))
+    .collect();
+    assert!(
+        partitions.len() >= 6,
+        "every read-model table is partitioned by generation: {partitions:?}"
+    );
+    for (name, reachable) in partitions {
+        assert!(
+            !reachable,
+            "{name}: the application role may use a partition directly"
         );
     }
 }

@@ -4,6 +4,11 @@
 use anyhow::{Context, Result};
 use sqlx::{Executor, PgConnection, Row};
 
+// The allocator of the `motcua` binary (src/main.rs), so that what is
+// measured here is what the server does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// `postgres://user@host:port/db?query` with another database.
 pub fn with_database(url: &str, name: &str) -> String {
     let (base, query) = url

@@ -126,13 +126,29 @@ impl ReadModels {
              SELECT $1, COALESCE(MAX(generation), 0) + 1, 'building' FROM projections WHERE name = $1 \
              RETURNING {STATUS_COLUMNS}"
         );
-        on_backend!(self, |pool, _now| {
+        let failed = ProjectionError::database;
+        on_backend!(self, |pool, now| {
+            let mut tx = pool
+                .begin()
+                .await
+                .map_err(failed("starting a new generation"))?;
             let row = sqlx::query(&sql)
                 .bind(name)
-                .fetch_one(pool)
+                .fetch_one(&mut *tx)
                 .await
-                .map_err(ProjectionError::database("starting a new generation"))?;
-            status_from_row!(&row)
+                .map_err(failed("starting a new generation"))?;
+            let status = status_from_row!(&row)?;
+            if now == POSTGRES_NOW {
+                sqlx::query("SELECT motcua_add_generation($1)")
+                    .bind(status.generation)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(failed("making a new generation's partitions"))?;
+            }
+            tx.commit()
+                .await
+                .map_err(failed("starting a new generation"))?;
+            Ok(status)
         })
     }
 
@@ -143,6 +159,15 @@ impl ReadModels {
         let failed = ProjectionError::database;
         on_backend!(self, |pool, now| {
             let mut tx = pool.begin().await.map_err(failed("swapping generations"))?;
+            if now == POSTGRES_NOW {
+                // Filled with only its primary keys: the indexes and
+                // statistics its readers need come now.
+                sqlx::query("SELECT motcua_finish_generation($1)")
+                    .bind(building)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(failed("indexing the new generation"))?;
+            }
             sqlx::query(&format!(
                 "UPDATE projections SET state = 'retired', updated_at = {now} \
                  WHERE name = $1 AND state = 'live'"
@@ -170,24 +195,33 @@ impl ReadModels {
         })
     }
 
-    /// Deletes a generation that is not live, rows and all.
+    /// Deletes a generation that is not live, rows and all: on PostgreSQL
+    /// its partitions are dropped (migration 0010), on SQLite its rows deleted.
     pub(crate) async fn drop_generation(
         &self,
         name: &str,
         generation: i32,
     ) -> Result<(), ProjectionError> {
         let failed = ProjectionError::database;
-        on_backend!(self, |pool, _now| {
+        on_backend!(self, |pool, now| {
             let mut tx = pool
                 .begin()
                 .await
                 .map_err(failed("dropping a generation"))?;
-            for table in super::TABLES {
-                sqlx::query(&format!("DELETE FROM {table} WHERE generation = $1"))
+            if now == POSTGRES_NOW {
+                sqlx::query("SELECT motcua_drop_generation($1)")
                     .bind(generation)
                     .execute(&mut *tx)
                     .await
-                    .map_err(failed("dropping a generation's rows"))?;
+                    .map_err(failed("dropping a generation's partitions"))?;
+            } else {
+                for table in super::TABLES {
+                    sqlx::query(&format!("DELETE FROM {table} WHERE generation = $1"))
+                        .bind(generation)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(failed("dropping a generation's rows"))?;
+                }
             }
             sqlx::query(
                 "DELETE FROM projections WHERE name = $1 AND generation = $2 AND state <> 'live'",

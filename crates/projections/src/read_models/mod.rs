@@ -127,7 +127,9 @@ pub enum GenerationState {
     Retired,
 }
 
-/// The read-model tables, each keyed by generation first.
+/// The read-model tables, each keyed by generation first (on PostgreSQL
+/// partitioned by it, a generation's partitions made and dropped by the
+/// functions of migration 0010).
 pub(crate) const TABLES: [&str; 6] = [
     "dossiers",
     "dossier_holders",
