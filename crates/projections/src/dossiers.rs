@@ -384,6 +384,8 @@ struct SelectBuilder<'a> {
     read_models: &'a ReadModels,
     conditions: Vec<String>,
     binds: Vec<Bind>,
+    /// The live generation, as a scalar subquery.
+    live_generation: String,
 }
 
 impl<'a> SelectBuilder<'a> {
@@ -392,11 +394,12 @@ impl<'a> SelectBuilder<'a> {
             read_models,
             conditions: Vec::new(),
             binds: Vec::new(),
+            live_generation: String::new(),
         };
         let name = builder.bind(Bind::Text(DOSSIERS.to_owned()));
-        builder.condition(format!(
-            "generation = (SELECT generation FROM projections WHERE name = {name} AND state = 'live')"
-        ));
+        builder.live_generation =
+            format!("(SELECT generation FROM projections WHERE name = {name} AND state = 'live')");
+        builder.condition(format!("generation = {}", builder.live_generation));
         builder
     }
 
@@ -434,9 +437,15 @@ impl<'a> SelectBuilder<'a> {
         };
         if filter.ever_held {
             let held = member_of(&units);
+            // Not correlated with the outer row (`= dossiers.generation`),
+            // so that PostgreSQL can make it a semi-join and probe the
+            // holders of the few rows a code finds, rather than hash every
+            // holder row of the units first (137 ms → 0.4 ms at 100,000
+            // dossiers for a province-wide viewer).
             self.condition(format!(
                 "aggregate_id IN (SELECT aggregate_id FROM dossier_holders \
-                 WHERE dossier_holders.generation = dossiers.generation AND unit_id {held})"
+                 WHERE dossier_holders.generation = {} AND unit_id {held})",
+                self.live_generation
             ));
         } else {
             let held = member_of(&units);
