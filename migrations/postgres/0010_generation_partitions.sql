@@ -60,8 +60,14 @@ DECLARE
     partition text := 'dossiers_g' || finished_generation;
     parent text;
 BEGIN
-    -- A unit's queue: open dossiers it holds, by status and due date.
+    -- A unit's dossiers by status and due date.
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I (holder_unit, status, due_at) WHERE NOT deleted',
+                   partition || '_status', partition);
+    -- A unit's queue: its open dossiers, soonest due first, in the order
+    -- of the queue page (crates/projections/src/dossiers.rs), which then
+    -- reads 50 rows of the index, not every dossier the unit ever held.
+    EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I (holder_unit, due_at, aggregate_id) '
+                   'WHERE NOT deleted AND received_at IS NOT NULL AND finished_at IS NULL AND closed_at IS NULL',
                    partition || '_queue', partition);
     EXECUTE format('CREATE UNIQUE INDEX IF NOT EXISTS %I ON %I (code)', partition || '_code', partition);
     EXECUTE format('CREATE INDEX IF NOT EXISTS %I ON %I (identity_number)',
@@ -73,8 +79,13 @@ BEGIN
     END LOOP;
 END $$;
 
+-- Dropping takes each partition's ACCESS EXCLUSIVE lock, one table after
+-- another, while readers hold their locks on every partition of the tables
+-- they read: the two could deadlock, and PostgreSQL would then cancel one of
+-- them, perhaps a reader. So the drop waits at most a moment for each lock
+-- and gives way (lock_not_available); the projector tries again.
 CREATE FUNCTION motcua_drop_generation(dropped_generation integer) RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path FROM CURRENT SET lock_timeout = '200ms'
     AS $$
 DECLARE
     parent text;

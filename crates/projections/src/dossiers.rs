@@ -184,12 +184,20 @@ impl ReadModels {
         let far_future = far_future();
         let mut query = SelectBuilder::new(self);
         query.scope(filter);
-        let key = match order {
+        // The cursor's key; the order is the same (no dossier is due after
+        // `far_future`) but written so that an index on `due_at` serves it.
+        let (key, order_by) = match order {
             DossierOrder::DueFirst => {
                 let far = query.bind(Bind::Time(far_future));
-                format!("COALESCE(due_at, {far})")
+                (
+                    format!("COALESCE(due_at, {far})"),
+                    "due_at ASC NULLS LAST, aggregate_id ASC",
+                )
             }
-            DossierOrder::NewestFirst => "submitted_at".to_owned(),
+            DossierOrder::NewestFirst => (
+                "submitted_at".to_owned(),
+                "submitted_at DESC, aggregate_id DESC",
+            ),
         };
         if let Some(after) = after {
             let (key_at, id) = (
@@ -204,13 +212,9 @@ impl ReadModels {
                 "({key}, aggregate_id) {comparison} ({key_at}, {id})"
             ));
         }
-        let direction = match order {
-            DossierOrder::DueFirst => "ASC",
-            DossierOrder::NewestFirst => "DESC",
-        };
         let limit = query.bind(Bind::Int(i64::from(first) + 1));
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS} FROM dossiers WHERE {} ORDER BY {key} {direction}, aggregate_id {direction} LIMIT {limit}",
+            "SELECT {SUMMARY_COLUMNS} FROM dossiers WHERE {} ORDER BY {order_by} LIMIT {limit}",
             query.conditions()
         );
         let mut rows = query.fetch(&sql).await?;

@@ -51,4 +51,13 @@ impl ProjectionError {
     pub(crate) fn database(operation: &'static str) -> impl Fn(sqlx::Error) -> Self + Copy {
         move |source| ProjectionError::Database { operation, source }
     }
+
+    /// PostgreSQL gave up waiting for a lock (`lock_timeout`).
+    pub(crate) fn is_lock_timeout(&self) -> bool {
+        matches!(
+            self,
+            ProjectionError::Database { source: sqlx::Error::Database(error), .. }
+                if error.code().as_deref() == Some("55P03")
+        )
+    }
 }

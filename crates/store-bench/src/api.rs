@@ -7,7 +7,8 @@
 //! 2. `motcua serve` on port 0; its resident memory idle.
 //! 3. Read path, closed loop at `--read-connections`: a unit's queue page
 //!    (50 rows), a dossier with its timeline, the province's Biểu 06 for
-//!    six months; then the queue page paced at `--queue-rate`.
+//!    six months; then the queue page paced at `--queue-rate` and the
+//!    report at `--report-rate` (latency below saturation).
 //! 4. Write path: dossiers through their lifecycle (seven mutations each,
 //!    four roles) at each of `--write-connections`.
 //! 5. Projection lag under `--lag-rate` mutations/s: after a mutation
@@ -19,6 +20,7 @@
 //! print min / median / max over the repetitions.
 
 mod common;
+mod measured_database;
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -32,9 +34,10 @@ use chrono::{Datelike, Months, NaiveDate, Utc};
 use clap::Parser;
 use motcua_seed::{Handler, Province, UnitKind};
 use serde_json::{Value, json};
-use sqlx::{Connection, Executor, PgConnection};
+use sqlx::{Connection, PgConnection};
 
-use crate::common::{load_average, print_machine, with_database};
+use crate::common::{kib_field, load_average, print_machine, with_database};
+use crate::measured_database::{database_to_measure, drop_database};
 
 const SETTINGS: &[&str] = &[
     "server_version",
@@ -79,6 +82,9 @@ struct Args {
     /// Skip the rebuild (the projections must then be caught up already).
     #[arg(long)]
     skip_rebuild: bool,
+    /// Where the server's log goes (by default nowhere).
+    #[arg(long)]
+    server_log: Option<PathBuf>,
     /// Seconds of each measurement.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
@@ -92,6 +98,9 @@ struct Args {
     /// Queue pages per second in the paced read measurement.
     #[arg(long, default_value_t = 500)]
     queue_rate: u32,
+    /// Province reports per second in the paced report measurement.
+    #[arg(long, default_value_t = 100)]
+    report_rate: u32,
     /// Mutations per second while the projection lag is measured.
     #[arg(long, default_value_t = 1000)]
     lag_rate: u32,
@@ -103,7 +112,11 @@ async fn main() -> Result<()> {
     if args.seconds == 0 || args.repetitions == 0 || args.read_connections == 0 {
         bail!("--seconds, --repetitions and --read-connections must be positive");
     }
-    if args.write_connections.contains(&0) || args.queue_rate == 0 || args.lag_rate == 0 {
+    if args.write_connections.contains(&0)
+        || args.queue_rate == 0
+        || args.report_rate == 0
+        || args.lag_rate == 0
+    {
         bail!("connections and rates must be positive");
     }
     let motcua = match &args.motcua {
@@ -119,23 +132,19 @@ async fn main() -> Result<()> {
     print_machine(&mut admin, SETTINGS).await?;
     println!("server: {}", motcua.display());
 
-    let (name, created) = match &args.reuse_database {
-        Some(name) => (name.clone(), false),
-        None => {
-            let name = format!("motcua_api_bench_{}", std::process::id());
-            admin
-                .execute(format!("CREATE DATABASE \"{name}\"").as_str())
-                .await
-                .with_context(|| format!("creating database {name}"))?;
-            (name, true)
-        }
-    };
+    let (name, created) = database_to_measure(
+        &mut admin,
+        args.reuse_database.as_deref(),
+        "motcua_api_bench",
+    )
+    .await?;
     let scratch = std::env::temp_dir().join(format!("motcua-api-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let bench = Bench {
         motcua,
         url: with_database(&args.database_url, &name),
         key_file: scratch.join("dev.key"),
+        server_log: args.server_log.clone(),
     };
     let outcome = run(&args, &bench, created).await;
     let _ = std::fs::remove_dir_all(&scratch);
@@ -146,11 +155,7 @@ async fn main() -> Result<()> {
         println!("\nkept database {name}: rerun with --reuse-database {name}");
         return outcome;
     }
-    let dropped = admin
-        .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
-        .await
-        .with_context(|| format!("dropping database {name}"));
-    outcome.and(dropped.map(|_| ()))
+    drop_database(&mut admin, &name, outcome).await
 }
 
 /// The binary under test and what its commands share.
@@ -158,6 +163,7 @@ struct Bench {
     motcua: PathBuf,
     url: String,
     key_file: PathBuf,
+    server_log: Option<PathBuf>,
 }
 
 impl Bench {
@@ -217,7 +223,10 @@ impl Bench {
             .args(["--dev-key-file", &key])
             .env_remove("DATABASE_URL")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(match &self.server_log {
+                Some(path) => Stdio::from(std::fs::File::create(path)?),
+                None => Stdio::null(),
+            })
             .spawn()
             .context("starting motcua serve")?;
         let server = Server(child.id());
@@ -239,21 +248,7 @@ struct Server(u32);
 
 /// Resident memory of process `pid` now, in MiB.
 fn rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("VmRSS:"))
-                .and_then(|rest| {
-                    rest.trim()
-                        .trim_end_matches("kB")
-                        .trim()
-                        .parse::<f64>()
-                        .ok()
-                })
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
+    kib_field(&format!("/proc/{pid}/status"), "VmRSS:").map_or(0.0, |kib| kib / 1024.0)
 }
 
 impl Drop for Server {
@@ -366,7 +361,7 @@ async fn run(args: &Args, bench: &Bench, fresh: bool) -> Result<()> {
         codes.len()
     );
     print_header("request", "requests/s");
-    let reads: [(&str, Arc<dyn Fn(usize) -> Call + Send + Sync>); 3] = [
+    let reads: [(&str, Calls); 3] = [
         ("queue page (50 rows)", {
             let officers = officers.clone();
             Arc::new(move |n| Call::query(&officers[n % officers.len()], QUEUE_PAGE, json!({})))
@@ -399,21 +394,24 @@ async fn run(args: &Args, bench: &Bench, fresh: bool) -> Result<()> {
         .await?;
         print_row(name, args.read_connections, &runs);
     }
-    let paced = repeat(args, || {
-        load(
-            &client,
+    // Latency below saturation: the queue page and the report, paced.
+    for (rate, (name, call)) in [(args.queue_rate, &reads[0]), (args.report_rate, &reads[2])] {
+        let paced = repeat(args, || {
+            load(
+                &client,
+                args.read_connections,
+                Some(rate),
+                args.seconds,
+                Arc::clone(call),
+            )
+        })
+        .await?;
+        print_row(
+            &format!("{name} at {rate} req/s"),
             args.read_connections,
-            Some(args.queue_rate),
-            args.seconds,
-            Arc::clone(&reads[0].1),
-        )
-    })
-    .await?;
-    print_row(
-        &format!("queue page at {} req/s", args.queue_rate),
-        args.read_connections,
-        &paced,
-    );
+            &paced,
+        );
+    }
 
     let communes: Vec<String> = province
         .units()
@@ -523,6 +521,9 @@ const REPORT: &str = "query($from: NaiveDate!, $to: NaiveDate!) { \
     report(from: $from, to: $to, groupBy: CHILD_UNIT) { unit \
     total { receivedTotal resolvedTotal resolvedLate inProgressOverdue balances } \
     rows { key counts { receivedTotal resolvedOnTime resolvedLate inProgressOverdue } } } }";
+
+/// The `n`th request of a measurement.
+type Calls = Arc<dyn Fn(usize) -> Call + Send + Sync>;
 
 /// One GraphQL request.
 struct Call {
@@ -649,7 +650,7 @@ async fn load(
     connections: usize,
     rate: Option<u32>,
     seconds: u64,
-    call: Arc<dyn Fn(usize) -> Call + Send + Sync>,
+    call: Calls,
 ) -> Result<Run> {
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
@@ -737,6 +738,9 @@ async fn journeys(
     lag: bool,
 ) -> Result<(Run, Option<Run>)> {
     static SUBMITTED: AtomicU64 = AtomicU64::new(0);
+    // Client mutation ids unique across runs on one database: a repeated
+    // one would answer with the first run's dossier.
+    let run = Utc::now().timestamp_micros();
     let started = Instant::now();
     let deadline = started + Duration::from_secs(seconds);
     let interval = rate.map(|rate| Duration::from_secs_f64(connections as f64 / f64::from(rate)));
@@ -792,7 +796,7 @@ async fn journeys(
                 let mut input = (*submission).clone();
                 input["unit"] = json!(desk.unit);
                 input["clientMutationId"] =
-                    json!(format!("bench-{}", SUBMITTED.fetch_add(1, Ordering::Relaxed)));
+                    json!(format!("bench-{run}-{}", SUBMITTED.fetch_add(1, Ordering::Relaxed)));
                 let mut id = String::new();
                 let mut code = String::new();
                 for step in 0..7 {

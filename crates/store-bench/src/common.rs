@@ -36,21 +36,10 @@ pub async fn print_machine(admin: &mut PgConnection, settings: &[&str]) -> Resul
         .map_or("unknown CPU", |rest| {
             rest.trim_start_matches([' ', '\t', ':'])
         });
-    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
-    let memory_gib = meminfo
-        .lines()
-        .find_map(|line| line.strip_prefix("MemTotal:"))
-        .and_then(|rest| {
-            rest.trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<f64>()
-                .ok()
-        })
-        .map_or_else(
-            || "unknown memory".to_owned(),
-            |kib| format!("{:.1} GiB RAM", kib / 1024.0 / 1024.0),
-        );
+    let memory_gib = kib_field("/proc/meminfo", "MemTotal:").map_or_else(
+        || "unknown memory".to_owned(),
+        |kib| format!("{:.1} GiB RAM", kib / 1024.0 / 1024.0),
+    );
     let mut shown = Vec::new();
     for setting in settings {
         let row = admin
@@ -79,4 +68,14 @@ pub fn load_average() -> String {
                 .join(" ")
         })
         .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+/// A "NAME: N kB" line of a `/proc` file (`/proc/meminfo`,
+/// `/proc/PID/status`), in KiB.
+pub fn kib_field(path: &str, name: &str) -> Option<f64> {
+    std::fs::read_to_string(path).ok().and_then(|text| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+    })
 }

@@ -20,6 +20,7 @@
 //! `--seed`, `--from` and `--months`).
 
 mod common;
+mod measured_database;
 
 use std::cell::Cell;
 use std::collections::{BTreeSet, HashMap};
@@ -39,9 +40,10 @@ use motcua_projections::report::{GroupBy, HierarchyView, ReportQuery};
 use motcua_projections::{Projector, ProjectorConfig, ReadModels};
 use motcua_seed::{HistoryConfig, Province, generate};
 use motcua_store::{EventStore, LogCursor, Replayer};
-use sqlx::{Connection, Executor, PgConnection};
+use sqlx::{Connection, PgConnection};
 
-use crate::common::{load_average, print_machine, with_database};
+use crate::common::{kib_field, load_average, print_machine, with_database};
+use crate::measured_database::{database_to_measure, drop_database};
 
 /// The PostgreSQL settings that move these figures.
 const SETTINGS: &[&str] = &[
@@ -120,17 +122,12 @@ async fn main() -> Result<()> {
         .context("connecting to --database-url")?;
     print_machine(&mut admin, SETTINGS).await?;
 
-    let (name, created) = match &args.reuse_database {
-        Some(name) => (name.clone(), false),
-        None => {
-            let name = format!("motcua_projections_bench_{}", std::process::id());
-            admin
-                .execute(format!("CREATE DATABASE \"{name}\"").as_str())
-                .await
-                .with_context(|| format!("creating database {name}"))?;
-            (name, true)
-        }
-    };
+    let (name, created) = database_to_measure(
+        &mut admin,
+        args.reuse_database.as_deref(),
+        "motcua_projections_bench",
+    )
+    .await?;
     let outcome = run(&args, &with_database(&args.database_url, &name), created).await;
     if !created {
         return outcome;
@@ -143,12 +140,7 @@ async fn main() -> Result<()> {
         );
         return outcome;
     }
-    // Drop the database even when the run failed; report both failures.
-    let dropped = admin
-        .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
-        .await
-        .with_context(|| format!("dropping database {name}"));
-    outcome.and(dropped.map(|_| ()))
+    drop_database(&mut admin, &name, outcome).await
 }
 
 async fn run(args: &Args, url: &str, fresh: bool) -> Result<()> {
@@ -404,22 +396,7 @@ impl CpuMeter {
 
 /// This process's peak resident memory in MiB since the last reset.
 fn peak_memory_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix("VmHWM:"))
-                .and_then(|value| {
-                    value
-                        .trim()
-                        .trim_end_matches("kB")
-                        .trim()
-                        .parse::<f64>()
-                        .ok()
-                })
-        })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
+    kib_field("/proc/self/status", "VmHWM:").map_or(f64::NAN, |kib| kib / 1024.0)
 }
 
 /// Starts measuring the peak memory afresh (Linux: "5" to clear_refs).

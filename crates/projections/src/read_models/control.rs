@@ -14,6 +14,10 @@ use super::{GenerationState, ProjectionStatus, ReadModels};
 use crate::error::ProjectionError;
 
 const POSTGRES_NOW: &str = "now()";
+
+/// Tries of a generation's drop that gives way to readers, 0.3 s each at
+/// most: about half a minute.
+const DROP_ATTEMPTS: u32 = 100;
 const SQLITE_NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 fn lease_until(now: &str, parameter: &str) -> String {
@@ -198,6 +202,25 @@ impl ReadModels {
     /// Deletes a generation that is not live, rows and all: on PostgreSQL
     /// its partitions are dropped (migration 0010), on SQLite its rows deleted.
     pub(crate) async fn drop_generation(
+        &self,
+        name: &str,
+        generation: i32,
+    ) -> Result<(), ProjectionError> {
+        // On PostgreSQL the drop gives way to readers rather than deadlock
+        // with them (migration 0010): try again while they come and go.
+        let mut attempts = 1;
+        loop {
+            match self.drop_generation_once(name, generation).await {
+                Err(error) if error.is_lock_timeout() && attempts < DROP_ATTEMPTS => {
+                    attempts += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn drop_generation_once(
         &self,
         name: &str,
         generation: i32,
