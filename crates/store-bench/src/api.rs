@@ -229,11 +229,11 @@ impl Bench {
             })
             .spawn()
             .context("starting motcua serve")?;
-        let server = Server(child.id());
-        let stdout = child.stdout.take().context("the server's output")?;
+        let stdout = std::io::BufReader::new(child.stdout.take().context("the server's output")?);
+        // From here the server is stopped on every way out.
+        let mut server = Server { child, stdout };
         let mut banner = String::new();
-        std::io::BufReader::new(stdout).read_line(&mut banner)?;
-        std::mem::forget(child);
+        server.stdout.read_line(&mut banner)?;
         let address = banner
             .strip_prefix("motcua is listening on http://")
             .and_then(|rest| rest.split_once(' '))
@@ -243,8 +243,18 @@ impl Bench {
     }
 }
 
-/// A running server, stopped (SIGTERM) when dropped.
-struct Server(u32);
+/// A running server, stopped (SIGTERM, then waited for) when dropped.
+struct Server {
+    child: std::process::Child,
+    /// Kept open: a closed pipe would fail the server's next line.
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl Server {
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
 
 /// Resident memory of process `pid` now, in MiB.
 fn rss_mib(pid: u32) -> f64 {
@@ -253,7 +263,8 @@ fn rss_mib(pid: u32) -> f64 {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg(self.0.to_string()).status();
+        let _ = Command::new("kill").arg(self.pid().to_string()).status();
+        let _ = self.child.wait();
     }
 }
 
@@ -339,12 +350,12 @@ async fn run(args: &Args, bench: &Bench, fresh: bool) -> Result<()> {
         .await?;
     println!(
         "\n2. Server idle (after start and one request of each kind): {:.0} MiB resident",
-        rss_mib(server.0)
+        rss_mib(server.pid())
     );
 
     let peak = Arc::new(AtomicU64::new(0));
     let sampler = {
-        let (peak, pid) = (Arc::clone(&peak), server.0);
+        let (peak, pid) = (Arc::clone(&peak), server.pid());
         tokio::spawn(async move {
             loop {
                 peak.fetch_max(rss_mib(pid) as u64, Ordering::Relaxed);

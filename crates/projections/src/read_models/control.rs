@@ -14,11 +14,11 @@ use super::{GenerationState, ProjectionStatus, ReadModels};
 use crate::error::ProjectionError;
 
 const POSTGRES_NOW: &str = "now()";
-
-/// Tries of a generation's drop that gives way to readers, 0.3 s each at
-/// most: about half a minute.
-const DROP_ATTEMPTS: u32 = 100;
 const SQLITE_NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+/// Tries of a generation's drop that gives way to readers (each waits at
+/// most 200 ms for a lock, then 100 ms before the next): tens of seconds.
+const DROP_ATTEMPTS: u32 = 100;
 
 fn lease_until(now: &str, parameter: &str) -> String {
     if now == POSTGRES_NOW {
