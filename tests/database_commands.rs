@@ -585,11 +585,7 @@ async fn serve_migrates_projects_checkpoints_and_shuts_down_in_order(db: &Db) {
         "{banner}"
     );
     assert!(banner.contains(&db.location), "{banner}");
-    let address = banner["motcua is listening on http://".len()..]
-        .split_once(' ')
-        .unwrap()
-        .0
-        .to_owned();
+    let address = listening_address(&banner);
 
     let (status, body) = http_get(&address, "/livez");
     assert_eq!(status, 200, "{body}");
@@ -747,29 +743,13 @@ async fn serve_leaves_the_projections_to_motcua_project_when_told(db: &Db) {
 async fn motcua_without_a_command_serves_demonstration_data() {
     let db = Db::sqlite();
     let key = db.scratch("dev.key");
-    let log = db.scratch("stderr.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
-        .env("DATABASE_URL", &db.url)
-        .env("MOTCUA_LISTEN", "127.0.0.1:0")
-        .env("MOTCUA_DEV_KEY_FILE", &key)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut lines = Vec::new();
-    while !lines
-        .last()
-        .is_some_and(|line: &String| line.starts_with("motcua is listening"))
-    {
-        let mut line = String::new();
-        if std::io::BufRead::read_line(&mut out, &mut line).unwrap() == 0 {
-            let status = child.wait().unwrap();
-            let errors = std::fs::read_to_string(&log).unwrap_or_default();
-            panic!("the server ended ({status}) after {lines:?}; its log:\n{errors}");
-        }
-        lines.push(line);
-    }
+    let ((mut child, _out), lines, banner) = spawn_until_listening(
+        Command::new(env!("CARGO_BIN_EXE_motcua"))
+            .env("DATABASE_URL", &db.url)
+            .env("MOTCUA_LISTEN", "127.0.0.1:0")
+            .env("MOTCUA_DEV_KEY_FILE", &key),
+        &db,
+    );
     assert!(
         lines[0].starts_with("Seeding demonstration data: 3000 dossiers"),
         "{lines:?}"
@@ -777,16 +757,11 @@ async fn motcua_without_a_command_serves_demonstration_data() {
     assert!(lines[1].starts_with("Seeded 3,000 dossiers: "), "{lines:?}");
     assert!(lines[1].ends_with(" 0 refused.\n"), "{lines:?}");
     assert!(lines[2].contains("results issued: "), "{lines:?}");
-    let banner = lines.last().unwrap();
     assert!(
         banner.contains("/graphql") && banner.contains("motcua token --unit"),
         "{banner}"
     );
-    let address = banner["motcua is listening on http://".len()..]
-        .split_once(' ')
-        .unwrap()
-        .0
-        .to_owned();
+    let address = listening_address(&banner);
 
     let supervisor = token(&db, "000.00.00.H56", "supervisor");
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -815,24 +790,15 @@ async fn motcua_without_a_command_serves_demonstration_data() {
     stop(&mut child);
 
     // A second start finds the log full and seeds nothing.
-    let again = Command::new(env!("CARGO_BIN_EXE_motcua"))
-        .env("DATABASE_URL", &db.url)
-        .env("MOTCUA_LISTEN", "127.0.0.1:0")
-        .env("MOTCUA_DEV_KEY_FILE", &key)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut child = again;
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    std::io::BufRead::read_line(&mut out, &mut first).unwrap();
-    assert!(first.starts_with("motcua is listening"), "{first}");
-    let address = first["motcua is listening on http://".len()..]
-        .split_once(' ')
-        .unwrap()
-        .0
-        .to_owned();
+    let ((mut child, _out), before, banner) = spawn_until_listening(
+        Command::new(env!("CARGO_BIN_EXE_motcua"))
+            .env("DATABASE_URL", &db.url)
+            .env("MOTCUA_LISTEN", "127.0.0.1:0")
+            .env("MOTCUA_DEV_KEY_FILE", &key),
+        &db,
+    );
+    assert!(before.is_empty(), "{before:?}");
+    let address = listening_address(&banner);
     // Ready means serving, its SIGTERM handler in place.
     let deadline = Instant::now() + Duration::from_secs(30);
     while http_get(&address, "/readyz").0 != 200 {
@@ -1622,17 +1588,13 @@ async fn production_settings_turn_development_tokens_away() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
-        .env_remove("DATABASE_URL")
-        .args(["--config", settings.to_str().unwrap(), "serve"])
-        .args(["--jwt-issuer", "https://sso.example.gov.vn/realms/motcua"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut banner = String::new();
-    std::io::BufRead::read_line(&mut out, &mut banner).unwrap();
+    let ((mut child, _out), _, banner) = spawn_until_listening(
+        Command::new(env!("CARGO_BIN_EXE_motcua"))
+            .env_remove("DATABASE_URL")
+            .args(["--config", settings.to_str().unwrap(), "serve"])
+            .args(["--jwt-issuer", "https://sso.example.gov.vn/realms/motcua"]),
+        &db,
+    );
     assert!(
         banner.contains("Tokens come from https://sso.example.gov.vn/realms/motcua"),
         "{banner}"
@@ -1642,11 +1604,7 @@ async fn production_settings_turn_development_tokens_away() {
         banner.contains(&db.location),
         "the file's database: {banner}"
     );
-    let address = banner["motcua is listening on http://".len()..]
-        .split_once(' ')
-        .unwrap()
-        .0
-        .to_owned();
+    let address = listening_address(&banner);
     let (status, response) = graphql(&address, Some(&development), "{ me { unit } }");
     assert_eq!(
         (status, error_code(&response)),
@@ -1741,33 +1699,62 @@ fn start_server(db: &Db) -> (Server, String) {
 /// Starts `motcua serve` as `start_server` does, with more flags.
 fn start_server_with(db: &Db, flags: &[&str]) -> (Server, String) {
     let key = db.scratch("dev.key");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_motcua"))
-        .env_remove("DATABASE_URL")
-        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .args([
-            "--database-url",
-            &db.url,
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(["--dev-key-file", key.to_str().unwrap()])
-        .args(flags)
+    let (server, _, banner) = spawn_until_listening(
+        Command::new(env!("CARGO_BIN_EXE_motcua"))
+            .env_remove("DATABASE_URL")
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .args([
+                "--database-url",
+                &db.url,
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .args(["--dev-key-file", key.to_str().unwrap()])
+            .args(flags),
+        db,
+    );
+    assert!(banner.contains("/graphql"), "{banner}");
+    assert!(banner.contains("motcua token --unit"), "{banner}");
+    let address = listening_address(&banner);
+    (server, address)
+}
+
+/// Spawns a server (stdout piped, stderr to a log in the scratch folder) and
+/// reads what it prints up to its banner: (the server, the lines before the
+/// banner, the banner). A server that ends before it listens fails the test
+/// with how it ended and its log.
+#[allow(clippy::zombie_processes, reason = "the caller stops it and waits")]
+fn spawn_until_listening(command: &mut Command, db: &Db) -> (Server, Vec<String>, String) {
+    let log = db.scratch(&format!("{}.log", unique_name()));
+    let mut child = command
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
-    let mut banner = String::new();
-    std::io::BufRead::read_line(&mut out, &mut banner).unwrap();
-    assert!(banner.contains("/graphql"), "{banner}");
-    assert!(banner.contains("motcua token --unit"), "{banner}");
-    let address = banner["motcua is listening on http://".len()..]
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        if std::io::BufRead::read_line(&mut out, &mut line).unwrap() == 0 {
+            let status = child.wait().unwrap();
+            let errors = std::fs::read_to_string(&log).unwrap_or_default();
+            panic!("the server ended ({status}) after {lines:?}; its log:\n{errors}");
+        }
+        if line.starts_with("motcua is listening on http://") {
+            return ((child, out), lines, line);
+        }
+        lines.push(line);
+    }
+}
+
+/// The address in a server's banner.
+fn listening_address(banner: &str) -> String {
+    banner["motcua is listening on http://".len()..]
         .split_once(' ')
         .unwrap()
         .0
-        .to_owned();
-    ((child, out), address)
+        .to_owned()
 }
 
 /// A development token from `motcua token`.
