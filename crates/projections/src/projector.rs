@@ -132,13 +132,24 @@ struct Writing {
 
 impl Writing {
     /// Waits for the write under way, if any, and says how it ended.
+    /// Cancel-safe: waiting can be given up and taken up again without
+    /// losing the write's outcome.
     async fn finish(&mut self) -> Result<(), ProjectionError> {
-        match self.pending.take() {
-            Some(task) => task
+        if let Some(task) = &mut self.pending {
+            let ended = task
                 .await
-                .map_err(|error| ProjectionError::WriteInterrupted(error.to_string()))?,
-            None => Ok(()),
+                .map_err(|error| ProjectionError::WriteInterrupted(error.to_string()));
+            self.pending = None;
+            ended??;
         }
+        Ok(())
+    }
+
+    /// A write is under way and has not ended yet.
+    fn is_busy(&self) -> bool {
+        self.pending
+            .as_ref()
+            .is_some_and(|task| !task.is_finished())
     }
 }
 
@@ -349,6 +360,10 @@ impl Projector {
             lease_owner: lease.map(str::to_owned),
             pending: None,
         };
+        // Following the log, the window holds events up to its head: it is
+        // written as soon as the write before it ends, so that the pages
+        // coming meanwhile join it instead of queueing for writes of their own.
+        let mut window_at_head = false;
         loop {
             let page = if window.is_empty() {
                 tokio::select! {
@@ -374,8 +389,15 @@ impl Projector {
                         return self.write(&mut writing, &mut window, &mut cache).await;
                     }
                     page = pages.recv() => page,
+                    written = writing.finish(), if window_at_head => {
+                        written?;
+                        self.start_write(&mut writing, &mut window, &mut cache, hold_open).await?;
+                        window_at_head = false;
+                        continue;
+                    }
                     () = sleep_until(write_by), if write_by.is_some() => {
                         self.start_write(&mut writing, &mut window, &mut cache, hold_open).await?;
+                        window_at_head = false;
                         continue;
                     }
                 }
@@ -411,9 +433,11 @@ impl Projector {
                 });
             }
             let full = window.entries >= i64::from(config.window_events);
-            if full || (at_head && until == Until::Shutdown) {
+            window_at_head = at_head && until == Until::Shutdown;
+            if full || (window_at_head && !writing.is_busy()) {
                 self.start_write(&mut writing, &mut window, &mut cache, hold_open)
                     .await?;
+                window_at_head = false;
             }
         }
     }
@@ -573,6 +597,7 @@ fn decode(
             match replayer.decode_entry(&entry) {
                 Ok(event) => page.events.push(DecodedEvent {
                     aggregate_id: entry.aggregate_id,
+                    sequence: entry.sequence,
                     position: entry.cursor.position,
                     event,
                 }),

@@ -37,6 +37,8 @@ pub(super) struct Page {
 #[derive(Debug)]
 pub(super) struct DecodedEvent {
     pub aggregate_id: String,
+    /// The event's place in its dossier's stream (1 for the first).
+    pub sequence: i64,
     pub position: i64,
     pub event: DossierEvent,
 }
@@ -96,15 +98,20 @@ impl Window {
     }
 
     /// The page's dossiers that the window has not touched yet and the
-    /// cache cannot tell about: their rows must be read.
+    /// cache cannot tell about: their rows must be read. A dossier whose
+    /// stream begins in the page has no row (the log is read in order), so
+    /// a new dossier is never read back.
     pub fn unknown(&self, page: &Page, cache: &StateCache) -> Vec<String> {
-        let mut unknown: Vec<String> = page
-            .events
-            .iter()
-            .map(|event| event.aggregate_id.as_str())
-            .filter(|id| !self.touched.contains_key(*id) && !cache.knows(id))
-            .map(str::to_owned)
-            .collect();
+        let mut begun = HashSet::new();
+        let mut unknown = Vec::new();
+        for event in &page.events {
+            let id = event.aggregate_id.as_str();
+            if event.sequence == 1 {
+                begun.insert(id);
+            } else if !begun.contains(id) && !self.touched.contains_key(id) && !cache.knows(id) {
+                unknown.push(id.to_owned());
+            }
+        }
         unknown.sort_unstable();
         unknown.dedup();
         unknown
@@ -125,6 +132,7 @@ impl Window {
             aggregate_id,
             position,
             event,
+            ..
         } in page.events
         {
             let touched = match self.touched.get_mut(&aggregate_id) {
@@ -315,6 +323,53 @@ mod tests {
             assert_eq!(cache.take(kept), Some(DossierState::default()));
         }
         assert_eq!(cache.take("never-seen"), Some(DossierState::default()));
+    }
+
+    /// A page of `ProcessingStopped` events: (dossier, sequence) each.
+    fn page(events: &[(&str, i64)]) -> Page {
+        let by = motcua_domain::role::Principal {
+            user_id: "officer".to_owned(),
+            unit: "000.00.00.H56".parse().expect("a valid e-ID"),
+            roles: Vec::new(),
+        };
+        Page {
+            events: events
+                .iter()
+                .enumerate()
+                .map(|(offset, (id, sequence))| DecodedEvent {
+                    aggregate_id: (*id).to_owned(),
+                    sequence: *sequence,
+                    position: offset as i64 + 1,
+                    event: DossierEvent {
+                        at: chrono::DateTime::UNIX_EPOCH,
+                        by: by.clone(),
+                        change: motcua_domain::dossier::event::DossierChange::ProcessingStopped {
+                            reason: String::new(),
+                        },
+                    },
+                })
+                .collect(),
+            to: LogCursor::START,
+            entries: events.len() as i64,
+            at_head: true,
+            unreadable: None,
+        }
+    }
+
+    #[test]
+    fn rows_are_read_back_only_for_dossiers_begun_before_the_page_and_not_cached() {
+        let mut cache = StateCache::new(10, false);
+        cache.keep(vec![row("cached")]);
+        let window = Window::new(LogCursor::START);
+        let page = page(&[
+            ("new", 1),
+            ("new", 2),
+            ("cached", 7),
+            ("older", 4),
+            ("older", 5),
+            ("late", 3),
+        ]);
+        assert_eq!(window.unknown(&page, &cache), ["late", "older"]);
     }
 
     #[test]
