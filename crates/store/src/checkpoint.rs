@@ -73,6 +73,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -238,21 +239,51 @@ pub fn leaf_hash(head: &StreamHead) -> [u8; 32] {
 pub fn merkle_root(heads: &[StreamHead]) -> [u8; 32] {
     let mut ordered: Vec<&StreamHead> = heads.iter().collect();
     ordered.sort_unstable_by(|a, b| a.stream().cmp(&b.stream()));
-    let mut level: Vec<[u8; 32]> = ordered.into_iter().map(leaf_hash).collect();
-    while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .filter_map(|pair| {
-                pair.iter()
-                    .copied()
-                    .reduce(|left, right| node(&left, &right))
-            })
-            .collect();
+    let mut tree = MerkleTree::default();
+    for head in ordered {
+        tree.push(head);
     }
-    level
-        .first()
-        .copied()
-        .unwrap_or_else(|| Sha256::digest([]).into())
+    tree.root()
+}
+
+/// The Merkle root built leaf by leaf, in leaf order, holding one node per
+/// level (not every head): a checkpoint of the province's 600,000 streams
+/// streams its heads through it.
+#[derive(Debug, Default)]
+struct MerkleTree {
+    /// At each level, the left node still waiting for its right one.
+    waiting: Vec<Option<[u8; 32]>>,
+    leaves: u64,
+}
+
+impl MerkleTree {
+    fn push(&mut self, head: &StreamHead) {
+        self.leaves += 1;
+        let mut carried = leaf_hash(head);
+        for waiting in &mut self.waiting {
+            match waiting.take() {
+                Some(left) => carried = node(&left, &carried),
+                None => {
+                    *waiting = Some(carried);
+                    return;
+                }
+            }
+        }
+        self.waiting.push(Some(carried));
+    }
+
+    /// Pairs what still waits from the bottom up: at each level, an odd
+    /// last node is carried up unchanged, as the specification says.
+    fn root(self) -> [u8; 32] {
+        let mut carried: Option<[u8; 32]> = None;
+        for waiting in self.waiting {
+            carried = match (waiting, carried) {
+                (Some(left), Some(right)) => Some(node(&left, &right)),
+                (left, right) => left.or(right),
+            };
+        }
+        carried.unwrap_or_else(|| Sha256::digest([]).into())
+    }
 }
 
 fn node(left: &[u8; 32], right: &[u8; 32]) -> [u8; 32] {
@@ -563,11 +594,11 @@ async fn finish<DB: sqlx::Database>(
 async fn create<C: Sql>(conn: &mut C) -> Result<Checkpoint, StoreError> {
     let cursor = conn.stable_cursor().await?;
     let previous = conn.latest().await?;
-    let heads = conn.heads(cursor).await?;
+    let tree = conn.tree_of_heads(cursor).await?;
     let checkpoint = Checkpoint {
         cursor,
-        root: merkle_root(&heads),
-        streams: heads.len() as u64,
+        streams: tree.leaves,
+        root: tree.root(),
         created_at: now_to_the_microsecond(),
     };
     let id = conn.insert(&checkpoint).await?;
@@ -617,6 +648,8 @@ trait Sql {
     async fn stable_cursor(&mut self) -> Result<LogCursor, StoreError>;
     /// Each stream's head as of `upto`, in no particular order.
     async fn heads(&mut self, upto: LogCursor) -> Result<Vec<StreamHead>, StoreError>;
+    /// The heads as of `upto` in leaf order, streamed into a tree.
+    async fn tree_of_heads(&mut self, upto: LogCursor) -> Result<MerkleTree, StoreError>;
     async fn latest(&mut self) -> Result<Option<Checkpoint>, StoreError>;
     async fn list(&mut self) -> Result<Vec<Checkpoint>, StoreError>;
     async fn insert(&mut self, checkpoint: &Checkpoint) -> Result<i64, StoreError>;
@@ -678,6 +711,22 @@ impl Sql for PgConnection {
         .await
         .map_err(StoreError::database("read the stream heads"))?;
         rows.iter().map(stream_head).collect()
+    }
+
+    async fn tree_of_heads(&mut self, upto: LogCursor) -> Result<MerkleTree, StoreError> {
+        // Leaf order is byte order: "C", whatever the database's collation.
+        let rows = sqlx::query(
+            "SELECT aggregate_type, aggregate_id, sequence, hash FROM ( \
+                 SELECT DISTINCT ON (aggregate_type, aggregate_id) \
+                        aggregate_type, aggregate_id, sequence, hash \
+                 FROM events WHERE (transaction_id, position) <= ($1::text::xid8, $2) \
+                 ORDER BY aggregate_type, aggregate_id, sequence DESC \
+             ) AS heads ORDER BY aggregate_type COLLATE \"C\", aggregate_id COLLATE \"C\"",
+        )
+        .bind(upto.transaction.to_string())
+        .bind(upto.position)
+        .fetch(&mut *self);
+        tree_of(rows).await
     }
 
     async fn latest(&mut self) -> Result<Option<Checkpoint>, StoreError> {
@@ -798,6 +847,18 @@ impl Sql for SqliteConnection {
         rows.iter().map(stream_head).collect()
     }
 
+    async fn tree_of_heads(&mut self, upto: LogCursor) -> Result<MerkleTree, StoreError> {
+        // SQLite's default (BINARY) collation is byte order: leaf order.
+        let rows = sqlx::query(
+            "SELECT aggregate_type, aggregate_id, MAX(sequence) AS sequence, hash \
+             FROM events WHERE position <= ?1 GROUP BY aggregate_type, aggregate_id \
+             ORDER BY aggregate_type, aggregate_id",
+        )
+        .bind(upto.position)
+        .fetch(&mut *self);
+        tree_of(rows).await
+    }
+
     async fn latest(&mut self) -> Result<Option<Checkpoint>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {CHECKPOINT_COLUMNS_SQLITE} FROM checkpoints ORDER BY id DESC LIMIT 1"
@@ -899,6 +960,27 @@ fn streams_column(streams: u64) -> Result<i64, StoreError> {
         id: 0,
         reason: format!("{streams} streams do not fit a database integer"),
     })
+}
+
+/// The tree of heads that come in leaf order.
+async fn tree_of<R: Row>(
+    mut rows: impl futures_util::Stream<Item = Result<R, sqlx::Error>> + Unpin,
+) -> Result<MerkleTree, StoreError>
+where
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Vec<u8>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    let mut tree = MerkleTree::default();
+    while let Some(row) = rows
+        .try_next()
+        .await
+        .map_err(StoreError::database("read the stream heads"))?
+    {
+        tree.push(&stream_head(&row)?);
+    }
+    Ok(tree)
 }
 
 fn stream_head<R: Row>(row: &R) -> Result<StreamHead, StoreError>

@@ -125,6 +125,40 @@ fn the_merkle_root_follows_its_specification() {
     );
 }
 
+/// The root is built leaf by leaf (one node per level held); every count
+/// of leaves up to a few levels gives the level-by-level root.
+#[test]
+fn the_merkle_root_of_any_number_of_streams_follows_its_specification() {
+    for count in 0..=70_u8 {
+        let heads: Vec<StreamHead> = (0..count)
+            .map(|n| {
+                head(
+                    "Dossier",
+                    &format!("hs-{:03}", 97 * u32::from(n) % 101),
+                    1,
+                    n,
+                )
+            })
+            .collect();
+        let spec: Vec<_> = heads
+            .iter()
+            .map(|h| {
+                (
+                    h.aggregate_type.as_str(),
+                    h.aggregate_id.as_str(),
+                    h.sequence,
+                    h.hash,
+                )
+            })
+            .collect();
+        assert_eq!(
+            merkle_root(&heads),
+            specified_root(&spec),
+            "{count} streams"
+        );
+    }
+}
+
 #[test]
 fn the_checkpoint_file_round_trips_in_its_documented_format() {
     let checkpoint = Checkpoint {
@@ -192,16 +226,18 @@ async fn an_empty_log_has_the_root_of_no_streams(store: &EventStore) {
 }
 
 async fn a_checkpoint_verifies_on_untouched_data(store: &EventStore) {
-    let last = build(store, &[("a", 3), ("b", 1), ("c", 4)]).await;
+    // "B" and "á" sort elsewhere in a linguistic collation than in leaf
+    // (byte) order, which the database must follow whatever its own.
+    let last = build(store, &[("a", 3), ("b", 1), ("c", 4), ("B", 2), ("á", 1)]).await;
     let mut unit = [event("a", 1), event("a", 2)];
     for event in &mut unit {
         event.aggregate_type = "Unit".to_owned();
     }
     let last_unit = store.append(&unit, None).await.unwrap().pop().unwrap();
     assert!(last_unit.cursor > last.cursor);
-    let checkpoint = checkpoint_covering(store, 10).await;
+    let checkpoint = checkpoint_covering(store, 13).await;
     assert_eq!(checkpoint.cursor, last_unit.cursor);
-    assert_eq!(checkpoint.streams, 4);
+    assert_eq!(checkpoint.streams, 6);
 
     // The root is the documented construction over each stream's last event.
     let mut heads = Vec::new();
@@ -209,6 +245,8 @@ async fn a_checkpoint_verifies_on_untouched_data(store: &EventStore) {
         ("Dossier", "a"),
         ("Dossier", "b"),
         ("Dossier", "c"),
+        ("Dossier", "B"),
+        ("Dossier", "á"),
         ("Unit", "a"),
     ] {
         let stream = store.load_stream(aggregate_type, id, 0).await.unwrap();
