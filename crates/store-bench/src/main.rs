@@ -553,6 +553,9 @@ async fn run(args: &Args, databases: &Databases) -> Result<()> {
 async fn pool(url: &str) -> Result<PgPool> {
     PgPoolOptions::new()
         .max_connections(POOL_SIZE)
+        // As motcua's own pools: no ping before every statement, so that
+        // the peers are compared as stores, not as pool settings.
+        .test_before_acquire(false)
         .connect(url)
         .await
         .context("connecting a pool")

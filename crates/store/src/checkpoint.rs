@@ -531,9 +531,12 @@ impl EventStore {
 
     /// Takes a checkpoint every `every` while the log moves, until `shutdown`
     /// completes. A failure is logged (tracing, warning) and retried at the
-    /// next tick; it never ends the loop. The first attempt is immediate.
+    /// next tick; it never ends the loop. The first attempt comes after one
+    /// interval, not at once: a checkpoint reads the head of every stream
+    /// (20 s of a core at province size), which a process starting (a
+    /// rolling upgrade, a restart) should not add to its warm-up.
     pub async fn keep_checkpointing(&self, every: Duration, shutdown: impl Future<Output = ()>) {
-        let mut ticks = tokio::time::interval(every);
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         tokio::pin!(shutdown);
         loop {

@@ -20,16 +20,18 @@ use motcua_domain::unit::UnitId;
 use crate::error::StoreError;
 use crate::store::EventStore;
 
-const NEXT_SEQUENCE_POSTGRES: &str = "INSERT INTO dossier_code_counters (unit_id, day, last_sequence) \
-     VALUES ($1, $2, 1) \
+// `EXCLUDED.last_sequence` is the count asked for: the first take of a day
+// inserts it, every later one adds it.
+const TAKE_SEQUENCES_POSTGRES: &str = "INSERT INTO dossier_code_counters (unit_id, day, last_sequence) \
+     VALUES ($1, $2, $3) \
      ON CONFLICT (unit_id, day) \
-     DO UPDATE SET last_sequence = dossier_code_counters.last_sequence + 1 \
+     DO UPDATE SET last_sequence = dossier_code_counters.last_sequence + EXCLUDED.last_sequence \
      RETURNING last_sequence";
 
-const NEXT_SEQUENCE_SQLITE: &str = "INSERT INTO dossier_code_counters (unit_id, day, last_sequence) \
-     VALUES (?1, ?2, 1) \
+const TAKE_SEQUENCES_SQLITE: &str = "INSERT INTO dossier_code_counters (unit_id, day, last_sequence) \
+     VALUES (?1, ?2, ?3) \
      ON CONFLICT (unit_id, day) \
-     DO UPDATE SET last_sequence = dossier_code_counters.last_sequence + 1 \
+     DO UPDATE SET last_sequence = dossier_code_counters.last_sequence + excluded.last_sequence \
      RETURNING last_sequence";
 
 const OPERATION: &str = "take the next dossier code";
@@ -52,38 +54,87 @@ impl EventStore {
         unit: &UnitId,
         date: NaiveDate,
     ) -> Result<DossierCode, StoreError> {
-        let cannot = |reason: String| StoreError::DossierCode {
-            unit: unit.as_str().to_owned(),
-            date,
-            reason,
-        };
-        // Refuse a date no code can carry before spending a number on it.
-        DossierCode::new(unit.clone(), date, 1).map_err(|error| cannot(error.to_string()))?;
+        let last = self.take_sequences(unit, date, 1).await?;
+        code(unit, date, last)
+    }
 
+    /// The next `count` dossier codes of `unit` on `date`, consecutive, in
+    /// order, taken in one statement (a bulk import numbers a day's
+    /// receptions at once); none, and nothing taken, for a count of 0.
+    /// Otherwise as [`EventStore::next_dossier_code`].
+    pub async fn next_dossier_codes(
+        &self,
+        unit: &UnitId,
+        date: NaiveDate,
+        count: u32,
+    ) -> Result<Vec<DossierCode>, StoreError> {
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let last = self.take_sequences(unit, date, count).await?;
+        let first = last.checked_sub(count - 1).ok_or_else(|| {
+            cannot(
+                unit,
+                date,
+                format!("the day's counter reads {last} after {count} were taken"),
+            )
+        })?;
+        (first..=last)
+            .map(|sequence| code(unit, date, sequence))
+            .collect()
+    }
+
+    /// Adds `count` (at least 1) to the day's counter; the new last sequence.
+    async fn take_sequences(
+        &self,
+        unit: &UnitId,
+        date: NaiveDate,
+        count: u32,
+    ) -> Result<u32, StoreError> {
+        // Refuse a date no code can carry before spending a number on it.
+        code(unit, date, 1)?;
+        let count = i64::from(count);
         let last_sequence: i64 = match self {
             EventStore::Postgres(store) => {
-                sqlx::query_scalar(NEXT_SEQUENCE_POSTGRES)
+                sqlx::query_scalar(TAKE_SEQUENCES_POSTGRES)
                     .bind(unit.as_str())
                     .bind(date)
+                    .bind(count)
                     .fetch_one(store.pool())
                     .await
             }
             EventStore::Sqlite(store) => {
-                sqlx::query_scalar(NEXT_SEQUENCE_SQLITE)
+                sqlx::query_scalar(TAKE_SEQUENCES_SQLITE)
                     .bind(unit.as_str())
                     .bind(date)
+                    .bind(count)
                     .fetch_one(store.pool())
                     .await
             }
         }
         .map_err(StoreError::database(OPERATION))?;
+        u32::try_from(last_sequence).map_err(|_| {
+            cannot(
+                unit,
+                date,
+                format!(
+                    "the day's counter reached {last_sequence}, beyond the largest sequence {}",
+                    u32::MAX
+                ),
+            )
+        })
+    }
+}
 
-        let sequence = u32::try_from(last_sequence).map_err(|_| {
-            cannot(format!(
-                "the day's counter reached {last_sequence}, beyond the largest sequence {}",
-                u32::MAX
-            ))
-        })?;
-        DossierCode::new(unit.clone(), date, sequence).map_err(|error| cannot(error.to_string()))
+fn code(unit: &UnitId, date: NaiveDate, sequence: u32) -> Result<DossierCode, StoreError> {
+    DossierCode::new(unit.clone(), date, sequence)
+        .map_err(|error| cannot(unit, date, error.to_string()))
+}
+
+fn cannot(unit: &UnitId, date: NaiveDate, reason: String) -> StoreError {
+    StoreError::DossierCode {
+        unit: unit.as_str().to_owned(),
+        date,
+        reason,
     }
 }

@@ -12,8 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Row, Sqlite as Lite, Transaction};
 use tokio::sync::{Mutex, Notify};
@@ -51,10 +50,7 @@ impl Sqlite {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            // A database that stops answering fails a call, not hangs it.
-            .acquire_timeout(crate::connect::CONNECT_TIMEOUT)
+        let pool = crate::connect::pool_options(8)
             .connect_with(options)
             .await
             .map_err(connect)?;

@@ -1,16 +1,24 @@
-//! Finding a dossier by its code, on both backends: only the acceptance
-//! that issued the code counts, and the lookup uses migration 0005's partial
-//! expression index.
+//! Dossier codes on both backends: taken one or many at a time from the
+//! per-unit daily counters, never twice; and finding a dossier by its code,
+//! where only the acceptance that issued the code counts, through migration
+//! 0005's partial expression index.
 #![allow(clippy::unwrap_used)]
 
 #[macro_use]
 mod common;
 
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
 use common::event;
-use motcua_store::{EventStore, NewEvent};
+use motcua_domain::unit::UnitId;
+use motcua_store::{EventStore, NewEvent, StoreError};
 use serde_json::json;
 
 on_both_backends!(
+    codes_are_taken_one_or_many_at_a_time_in_sequence,
+    concurrent_takers_never_receive_the_same_code,
+    a_date_no_code_can_carry_takes_no_number,
     a_dossier_is_found_by_the_code_its_acceptance_issued,
     the_lookup_uses_the_partial_expression_index,
 );
@@ -35,6 +43,128 @@ fn with_code(id: &str, sequence: i64, event_type: &str, code: &str) -> NewEvent 
         }),
         ..event(id, sequence)
     }
+}
+
+fn unit(id: &str) -> UnitId {
+    id.parse().unwrap()
+}
+
+fn day(year: i32, month: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, month, day).unwrap()
+}
+
+async fn codes_are_taken_one_or_many_at_a_time_in_sequence(store: &EventStore) {
+    let (ward, monday) = (unit("000.01.20.H56"), day(2026, 1, 5));
+    let first = store.next_dossier_code(&ward, monday).await.unwrap();
+    assert_eq!(first.to_string(), "000.01.20.H56-260105-0001");
+    let batch = store.next_dossier_codes(&ward, monday, 3).await.unwrap();
+    assert_eq!(
+        batch.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        [
+            "000.01.20.H56-260105-0002",
+            "000.01.20.H56-260105-0003",
+            "000.01.20.H56-260105-0004"
+        ]
+    );
+    assert!(
+        store
+            .next_dossier_codes(&ward, monday, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let next = store.next_dossier_code(&ward, monday).await.unwrap();
+    assert_eq!(next.sequence(), 5, "a count of 0 took no number");
+    // Each unit and each day counts from 1.
+    let tuesday = store
+        .next_dossier_codes(&ward, day(2026, 1, 6), 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        tuesday
+            .iter()
+            .map(|code| code.sequence())
+            .collect::<Vec<_>>(),
+        [1, 2]
+    );
+    let other = store
+        .next_dossier_code(&unit("000.00.20.H56"), monday)
+        .await
+        .unwrap();
+    assert_eq!(other.sequence(), 1);
+}
+
+async fn concurrent_takers_never_receive_the_same_code(store: &EventStore) {
+    const TAKERS: u32 = 8;
+    const ROUNDS: u32 = 10;
+    let (ward, monday) = (unit("000.01.20.H56"), day(2026, 1, 5));
+    let takers = (0..TAKERS).map(|taker| {
+        let (store, ward) = (store.clone(), ward.clone());
+        tokio::spawn(async move {
+            let mut sequences = Vec::new();
+            for round in 0..ROUNDS {
+                // Singles and batches of 1 to 4, interleaved across takers.
+                let count = (taker + round) % 5;
+                let codes = if count == 0 {
+                    vec![store.next_dossier_code(&ward, monday).await.unwrap()]
+                } else {
+                    store
+                        .next_dossier_codes(&ward, monday, count)
+                        .await
+                        .unwrap()
+                };
+                let taken: Vec<u32> = codes.iter().map(|code| code.sequence()).collect();
+                assert!(
+                    taken.windows(2).all(|pair| pair[1] == pair[0] + 1),
+                    "a batch is consecutive: {taken:?}"
+                );
+                sequences.extend(taken);
+            }
+            sequences
+        })
+    });
+    let mut all = Vec::new();
+    for taker in takers {
+        all.extend(taker.await.unwrap());
+    }
+    let distinct: BTreeSet<u32> = all.iter().copied().collect();
+    assert_eq!(distinct.len(), all.len(), "no code was handed out twice");
+    let expected_total: u32 = (0..TAKERS)
+        .flat_map(|taker| (0..ROUNDS).map(move |round| ((taker + round) % 5).max(1)))
+        .sum();
+    assert_eq!(
+        distinct,
+        (1..=expected_total).collect::<BTreeSet<u32>>(),
+        "the numbers taken are 1 to {expected_total} without gaps"
+    );
+}
+
+async fn a_date_no_code_can_carry_takes_no_number(store: &EventStore) {
+    let ward = unit("000.01.20.H56");
+    for date in [day(1999, 12, 31), day(2100, 1, 1)] {
+        let single = store.next_dossier_code(&ward, date).await;
+        assert!(
+            matches!(single, Err(StoreError::DossierCode { .. })),
+            "{single:?}"
+        );
+        let batch = store.next_dossier_codes(&ward, date, 3).await;
+        assert!(
+            matches!(batch, Err(StoreError::DossierCode { .. })),
+            "{batch:?}"
+        );
+    }
+    const COUNTERS: &str = "SELECT count(*) FROM dossier_code_counters";
+    let counters: i64 = match store {
+        EventStore::Postgres(postgres) => sqlx::query_scalar(COUNTERS)
+            .fetch_one(postgres.pool())
+            .await
+            .unwrap(),
+        EventStore::Sqlite(sqlite) => sqlx::query_scalar(COUNTERS)
+            .fetch_one(sqlite.pool())
+            .await
+            .unwrap(),
+    };
+    assert_eq!(counters, 0, "no counter was started for those dates");
 }
 
 async fn a_dossier_is_found_by_the_code_its_acceptance_issued(store: &EventStore) {

@@ -1,8 +1,9 @@
 //! Dossier codes, taken from the store's per-unit daily counters
-//! (`EventStore::next_dossier_code`) ahead of the simulation, in the order
-//! of the planned acceptances: each unit's dossiers of a day are numbered
-//! in acceptance order however the simulation interleaves them, and the
-//! counters end where a live system continues from.
+//! (`EventStore::next_dossier_codes`, a unit's day in one statement) ahead
+//! of the simulation, in the order of the planned acceptances: each unit's
+//! dossiers of a day are numbered in acceptance order however the
+//! simulation interleaves them, and the counters end where a live system
+//! continues from.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
@@ -78,14 +79,18 @@ impl Codes {
             let Some(group) = self.groups.get(next) else {
                 return Ok(());
             };
-            for &index in &group.dossiers {
-                let code = match store.next_dossier_code(&group.unit, group.day).await {
-                    Ok(code) => code,
-                    Err(error) => {
-                        self.stop();
-                        return Err(error.into());
-                    }
-                };
+            let count = u32::try_from(group.dossiers.len()).unwrap_or(u32::MAX);
+            let codes = match store
+                .next_dossier_codes(&group.unit, group.day, count)
+                .await
+            {
+                Ok(codes) => codes,
+                Err(error) => {
+                    self.stop();
+                    return Err(error.into());
+                }
+            };
+            for (&index, code) in group.dossiers.iter().zip(&codes) {
                 if let Some(slot) = self.sequences.get(index as usize) {
                     slot.store(code.sequence(), Ordering::Release);
                 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use sqlx::Row;
-use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgRow};
 use tokio::sync::Notify;
 
 use self::append::Appender;
@@ -47,10 +47,7 @@ pub struct Postgres {
 
 impl Postgres {
     pub(crate) async fn connect(options: PgConnectOptions) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            // A database that stops answering fails a call, not hangs it.
-            .acquire_timeout(crate::connect::CONNECT_TIMEOUT)
+        let pool = crate::connect::pool_options(16)
             .connect_with(options)
             .await
             .map_err(|source| StoreError::Connect {
