@@ -21,8 +21,9 @@ use crate::store::EventStore;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A pooled connection idle for longer than this is pinged before it is
-/// handed out. sqlx's default pings on every acquire: a round trip before
-/// every statement, a quarter of the seed's CPU. A connection busy a moment
+/// handed out. sqlx's default pings on every acquire, a round trip before
+/// every statement (it pings again on release, which cannot be turned off);
+/// the pings took a quarter of the seed's CPU. A connection busy a moment
 /// ago is alive; one that broke since fails its statement, and sqlx closes it.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
 
