@@ -743,13 +743,16 @@ async fn serve_leaves_the_projections_to_motcua_project_when_told(db: &Db) {
 async fn motcua_without_a_command_serves_demonstration_data() {
     let db = Db::sqlite();
     let key = db.scratch("dev.key");
-    let ((mut child, _out), lines, banner) = spawn_until_listening(
-        Command::new(env!("CARGO_BIN_EXE_motcua"))
+    // `motcua` alone, configured by its environment only.
+    let bare_motcua = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_motcua"));
+        command
             .env("DATABASE_URL", &db.url)
             .env("MOTCUA_LISTEN", "127.0.0.1:0")
-            .env("MOTCUA_DEV_KEY_FILE", &key),
-        &db,
-    );
+            .env("MOTCUA_DEV_KEY_FILE", &key);
+        command
+    };
+    let ((mut child, _out), lines, banner) = spawn_until_listening(&mut bare_motcua(), &db);
     assert!(
         lines[0].starts_with("Seeding demonstration data: 3000 dossiers"),
         "{lines:?}"
@@ -790,13 +793,7 @@ async fn motcua_without_a_command_serves_demonstration_data() {
     stop(&mut child);
 
     // A second start finds the log full and seeds nothing.
-    let ((mut child, _out), before, banner) = spawn_until_listening(
-        Command::new(env!("CARGO_BIN_EXE_motcua"))
-            .env("DATABASE_URL", &db.url)
-            .env("MOTCUA_LISTEN", "127.0.0.1:0")
-            .env("MOTCUA_DEV_KEY_FILE", &key),
-        &db,
-    );
+    let ((mut child, _out), before, banner) = spawn_until_listening(&mut bare_motcua(), &db);
     assert!(before.is_empty(), "{before:?}");
     let address = listening_address(&banner);
     // Ready means serving, its SIGTERM handler in place.

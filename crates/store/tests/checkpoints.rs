@@ -71,6 +71,21 @@ fn specified_root(heads: &[(&str, &str, i64, [u8; 32])]) -> [u8; 32] {
     level[0]
 }
 
+/// The heads as `specified_root` takes them.
+fn as_tuples(heads: &[StreamHead]) -> Vec<(&str, &str, i64, [u8; 32])> {
+    heads
+        .iter()
+        .map(|h| {
+            (
+                h.aggregate_type.as_str(),
+                h.aggregate_id.as_str(),
+                h.sequence,
+                h.hash,
+            )
+        })
+        .collect()
+}
+
 fn head(aggregate_type: &str, aggregate_id: &str, sequence: i64, byte: u8) -> StreamHead {
     StreamHead {
         aggregate_type: aggregate_type.to_owned(),
@@ -99,18 +114,7 @@ fn the_merkle_root_follows_its_specification() {
         head("Dossier", "B", 1, 4),
         head("Dossier", "á", 4, 5),
     ];
-    let spec: Vec<_> = heads
-        .iter()
-        .map(|h| {
-            (
-                h.aggregate_type.as_str(),
-                h.aggregate_id.as_str(),
-                h.sequence,
-                h.hash,
-            )
-        })
-        .collect();
-    assert_eq!(merkle_root(&heads), specified_root(&spec));
+    assert_eq!(merkle_root(&heads), specified_root(&as_tuples(&heads)));
     let mut reversed = heads.clone();
     reversed.reverse();
     assert_eq!(merkle_root(&reversed), merkle_root(&heads));
@@ -140,20 +144,9 @@ fn the_merkle_root_of_any_number_of_streams_follows_its_specification() {
                 )
             })
             .collect();
-        let spec: Vec<_> = heads
-            .iter()
-            .map(|h| {
-                (
-                    h.aggregate_type.as_str(),
-                    h.aggregate_id.as_str(),
-                    h.sequence,
-                    h.hash,
-                )
-            })
-            .collect();
         assert_eq!(
             merkle_root(&heads),
-            specified_root(&spec),
+            specified_root(&as_tuples(&heads)),
             "{count} streams"
         );
     }
