@@ -23,7 +23,7 @@ pub struct Loaded<A> {
 }
 
 impl<A: Default> Loaded<A> {
-    fn empty() -> Self {
+    pub(crate) fn empty() -> Self {
         Loaded {
             aggregate: A::default(),
             sequence: 0,

@@ -24,6 +24,7 @@ on_both_backends!(
     a_command_that_keeps_conflicting_reports_conflict,
     concurrent_commands_on_one_dossier_all_land_by_retrying,
     a_rejection_from_a_stale_cache_is_retried_on_fresh_state,
+    an_aggregate_expected_new_is_decided_on_the_empty_state_and_a_wrong_guess_is_read,
     a_repeated_command_returns_its_first_outcome_and_writes_nothing,
     concurrent_repeats_write_once,
     a_repeated_rejection_stays_rejected,
@@ -213,6 +214,57 @@ async fn a_rejection_from_a_stale_cache_is_retried_on_fresh_state(store: &EventS
         committed.aggregate.status(),
         Some(DossierStatus::Processing)
     );
+}
+
+async fn an_aggregate_expected_new_is_decided_on_the_empty_state_and_a_wrong_guess_is_read(
+    store: &EventStore,
+) {
+    let path = default_path(store);
+    let officer = principal("officer", Role::ReceptionOfficer);
+    path.expect_new("d-new");
+    let committed = path
+        .execute(
+            "d-new",
+            command(officer.clone(), vn(8, 0), submit("d-new", 7)),
+            &context("officer"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(committed.sequence, 2);
+    assert!(
+        store
+            .verify_stream("Dossier", "d-new")
+            .await
+            .unwrap()
+            .is_intact()
+    );
+
+    // The guess is wrong for a dossier that exists (another process wrote
+    // it): a command the empty state refuses is checked against the stream
+    // and decided again on what was read...
+    at_department(&default_path(store), "d-old", 8).await;
+    let wrong = default_path(store);
+    wrong.expect_new("d-old");
+    let assigned = assign_as_head(&wrong, "d-old", "an", &context("head"))
+        .await
+        .unwrap();
+    assert_eq!(assigned.sequence, 4);
+    assert_eq!(assigned.aggregate.assignee(), Some("an"));
+    // ...and one the empty state accepts conflicts on append and is decided
+    // again: a second submission of an existing dossier is refused.
+    wrong.expect_new("d-old");
+    let resubmitted = wrong
+        .execute(
+            "d-old",
+            command(officer, vn(10, 0), submit("d-old", 8)),
+            &context("officer"),
+        )
+        .await;
+    assert!(
+        matches!(resubmitted, Err(CommandError::Rejected { .. })),
+        "{resubmitted:?}"
+    );
+    assert_eq!(event_count(store, "d-old").await, 4, "nothing was written");
 }
 
 async fn a_repeated_command_returns_its_first_outcome_and_writes_nothing(store: &EventStore) {

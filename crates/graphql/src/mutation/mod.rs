@@ -459,7 +459,12 @@ async fn submit(context: &Context<'_>, input: SubmitDossierInput) -> ApiResult<D
         (None, Some(client_mutation_id)) => {
             derived_dossier_id(&viewer.principal.user_id, client_mutation_id)
         }
-        (None, None) => new_dossier_id()?,
+        (None, None) => {
+            let id = new_dossier_id()?;
+            // 96 random bits name no stream yet: no need to read it.
+            api.commands().expect_new(&id);
+            id
+        }
     };
     let submission = input.to_domain(&id)?;
     let accept_with_code = if input.accept_now {

@@ -380,6 +380,11 @@ impl Driver<'_> {
             .acquire()
             .await
             .map_err(|error| SeedError::Task(error.to_string()))?;
+        // A seed writes into a store without history (it refuses one that
+        // has some): a dossier's first command need not read its stream.
+        if self.tally.commands == 0 {
+            self.world.path.expect_new(&self.id);
+        }
         // Boxed: a dossier task waits for weeks of simulated time between
         // commands; the command path's future should not live in it.
         let executed = Box::pin(self.world.path.execute(&self.id, command, &context)).await;

@@ -252,6 +252,15 @@ where
         })
     }
 
+    /// Tells the path that `aggregate_id` was just minted: its first
+    /// command starts from the empty state without reading the store (a
+    /// round trip saved per new aggregate). Only a guess, like any cached
+    /// state: should the stream exist after all, the append conflicts and
+    /// the command is retried on the state read from the store.
+    pub fn expect_new(&self, aggregate_id: &str) {
+        self.cache.put(aggregate_id, Loaded::empty());
+    }
+
     /// The state of an aggregate now.
     pub async fn load(&self, aggregate_id: &str) -> Result<Loaded<A>, StoreError> {
         self.replayer.load(aggregate_id).await
