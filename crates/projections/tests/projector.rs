@@ -253,11 +253,25 @@ async fn a_rebuild_serves_reads_throughout_and_swaps_in_whole(db: &TestStore) {
     };
     let mut reads = 0;
     while !rebuilding.is_finished() {
+        let generations_before = read_models.statuses().await.unwrap();
         let during = read_models
             .report(&history.hierarchy, &query)
             .await
             .unwrap();
-        assert_eq!(during, before, "a reader saw a half-built generation");
+        if during != before {
+            // Seen once in CI and never reproduced: say which generations
+            // the read fell between, and whether the figures stay wrong.
+            let generations_after = read_models.statuses().await.unwrap();
+            let rebuilt = rebuilding.await.unwrap();
+            let again = read_models.report(&history.hierarchy, &query).await;
+            panic!(
+                "a reader saw a half-built generation: {during:?}\n\
+                 instead of {before:?}\n\
+                 generations before the read {generations_before:?}\n\
+                 after it {generations_after:?}\n\
+                 the rebuild gave {rebuilt:?}, then the report reads {again:?}"
+            );
+        }
         reads += 1;
     }
     let rebuilt = rebuilding.await.unwrap().unwrap();
