@@ -63,10 +63,12 @@ impl Projections {
                 let rebuilt = projector.rebuild().await?;
                 let seconds = started.elapsed().as_secs_f64();
                 println!(
-                    "Rebuilt {name} as generation {}: {} events in {seconds:.1} s ({:.0} events/s); it is now live.",
+                    "Rebuilt {name} as generation {}: {} events in {seconds:.1} s ({:.0} events/s; \
+                     indexing and swapping it in took {:.1} s of it); it is now live.",
                     rebuilt.generation,
                     rebuilt.events,
                     rebuilt.events as f64 / seconds.max(f64::EPSILON),
+                    rebuilt.promoted_in.as_secs_f64(),
                 );
                 Ok(())
             }

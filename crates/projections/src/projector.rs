@@ -119,7 +119,12 @@ impl Lag {
 pub struct Rebuilt {
     pub generation: i32,
     pub events: i64,
+    /// From the start until the new generation was live.
     pub elapsed: Duration,
+    /// The part of `elapsed` spent after the last write: indexing the new
+    /// generation and swapping it in (on PostgreSQL the indexes are built
+    /// then, each in one pass).
+    pub promoted_in: Duration,
 }
 
 /// The projector's writes into a generation: at most one under way while
@@ -296,10 +301,11 @@ impl Projector {
                 projection: DOSSIERS.to_owned(),
                 generation: building.generation,
             })?;
+        let promoting = Instant::now();
         self.read_models
             .promote(DOSSIERS, building.generation)
             .await?;
-        let elapsed = started.elapsed();
+        let (elapsed, promoted_in) = (started.elapsed(), promoting.elapsed());
         for retired in self.read_models.statuses().await? {
             if retired.name == DOSSIERS && retired.state == GenerationState::Retired {
                 self.read_models
@@ -311,6 +317,7 @@ impl Projector {
             generation: building.generation,
             events: built.events_applied,
             elapsed,
+            promoted_in,
         })
     }
 

@@ -469,11 +469,13 @@ async fn rebuilds(
             let memory = peak_memory_mib();
             peak = peak.max(memory);
             println!(
-                "   window {window}: {} events in {:.1} s ({:.0} events/s), {:.1} s with \
-                 the drop; CPU {:.1} s here, {:.1} s PostgreSQL; peak memory {memory:.0} MiB",
+                "   window {window}: {} events in {:.1} s ({:.0} events/s; promotion {:.1} s), \
+                 {:.1} s with the drop; CPU {:.1} s here, {:.1} s PostgreSQL; peak memory \
+                 {memory:.0} MiB",
                 rebuilt.events,
                 rebuilt.elapsed.as_secs_f64(),
                 rebuilt.events as f64 / rebuilt.elapsed.as_secs_f64().max(1e-9),
+                rebuilt.promoted_in.as_secs_f64(),
                 with_drop.as_secs_f64(),
                 own_cpu,
                 postgres_cpu
