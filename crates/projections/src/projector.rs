@@ -131,6 +131,8 @@ pub struct Rebuilt {
 /// the next window folds.
 struct Writing {
     generation: i32,
+    /// The generation is being built, not live.
+    building: bool,
     lease_owner: Option<String>,
     pending: Option<tokio::task::JoinHandle<Result<(), ProjectionError>>>,
 }
@@ -364,6 +366,7 @@ impl Projector {
         let hold_open = generation.state == GenerationState::Building;
         let mut writing = Writing {
             generation: generation.generation,
+            building: hold_open,
             lease_owner: lease.map(str::to_owned),
             pending: None,
         };
@@ -487,6 +490,7 @@ impl Projector {
             generation: writing.generation,
             lease_owner: writing.lease_owner.clone(),
             lease_ttl: self.config.lease_ttl,
+            building: writing.building,
             dossiers: written.dossiers,
             holders: written.holders,
             counters: written.counters,

@@ -292,6 +292,9 @@ pub(crate) struct BatchWrite {
     /// The lease the write is made under, if any, renewed for `lease_ttl`.
     pub lease_owner: Option<String>,
     pub lease_ttl: Duration,
+    /// The generation is being built: read by nobody until it is promoted,
+    /// dropped if the build dies (see the PostgreSQL write).
+    pub building: bool,
     pub dossiers: Vec<DossierRow>,
     /// (unit, aggregate id): units that hold or held a dossier.
     pub holders: Vec<(String, String)>,

@@ -8,8 +8,9 @@ use motcua_store::LogCursor;
 use sqlx::Row;
 
 use super::{
-    BatchWrite, COUNTER_COLUMNS, COUNTER_TABLES, CounterSums, CounterTable, DOSSIER_COLUMNS,
-    DossierColumns, DossierRow, PeriodSplit, ScopedPool, carried_over_expression, is_state_column,
+    BatchWrite, COUNTER_COLUMNS, COUNTER_TABLES, CounterCell, CounterSums, CounterTable,
+    CounterTableShape, DOSSIER_COLUMNS, DossierColumns, DossierRow, PeriodSplit, ScopedPool,
+    carried_over_expression, is_state_column,
 };
 use crate::error::ProjectionError;
 use crate::fold::Column;
@@ -206,46 +207,89 @@ pub(super) async fn write(pool: &ScopedPool, batch: &BatchWrite) -> Result<(), P
         .map_err(ProjectionError::database("writing dossier holders"))?;
     }
 
+    // A generation being built is read by nobody until it is promoted and
+    // is dropped if the build dies, so its counters need not commit with
+    // its checkpoint. Its last write holds every cell of the history
+    // (Window::take), which one connection upserts on one core while the
+    // projector has nothing left to fold: half of each table's cells go
+    // over a second connection at the same time (disjoint keys, no locks
+    // between the two).
+    let mut aside = if batch.building && !batch.counters.cells.is_empty() {
+        Some(pool.begin().await.map_err(ProjectionError::database(
+            "starting a projection batch's second connection",
+        ))?)
+    } else {
+        None
+    };
     for (shape, upsert) in COUNTER_TABLES.iter().zip(UPSERT_COUNTERS.iter()) {
         let cells = shape.cells(&batch.counters);
         if cells.is_empty() {
             continue;
         }
-        let mut units = Vec::with_capacity(cells.len());
-        let mut procedures = Vec::new();
-        let mut fields = Vec::new();
-        let mut dates = Vec::with_capacity(cells.len());
-        let mut columns: Vec<Vec<i64>> =
-            vec![Vec::with_capacity(cells.len()); COUNTER_COLUMNS.len()];
-        for cell in &cells {
-            units.push(cell.unit);
-            if let Some((procedure, field)) = cell.procedure {
-                procedures.push(procedure);
-                fields.push(field);
+        match &mut aside {
+            Some(aside) => {
+                let (here, there) = cells.split_at(cells.len() / 2);
+                let (here, there) = tokio::join!(
+                    upsert_cells(&mut tx, shape, upsert, here, batch.generation),
+                    upsert_cells(aside, shape, upsert, there, batch.generation),
+                );
+                here.and(there)?;
             }
-            dates.push(cell.date);
-            for (column, value) in columns.iter_mut().zip(cell.values) {
-                column.push(value);
-            }
+            None => upsert_cells(&mut tx, shape, upsert, &cells, batch.generation).await?,
         }
-        let mut query = sqlx::query(upsert).bind(units);
-        if shape.per_procedure {
-            query = query.bind(procedures).bind(fields);
-        }
-        query = query.bind(dates);
-        for column in columns {
-            query = query.bind(column);
-        }
-        query
-            .bind(batch.generation)
-            .execute(&mut *tx)
-            .await
-            .map_err(ProjectionError::database("adding to the Biểu 06 counters"))?;
+    }
+    if let Some(aside) = aside {
+        aside.commit().await.map_err(ProjectionError::database(
+            "committing a projection batch's second connection",
+        ))?;
     }
 
     tx.commit()
         .await
         .map_err(ProjectionError::database("committing a projection batch"))
+}
+
+/// Adds `cells` to `shape`'s table in `generation` with its `upsert`.
+async fn upsert_cells(
+    conn: &mut sqlx::PgConnection,
+    shape: &CounterTableShape,
+    upsert: &str,
+    cells: &[CounterCell<'_>],
+    generation: i32,
+) -> Result<(), ProjectionError> {
+    if cells.is_empty() {
+        return Ok(());
+    }
+    let mut units = Vec::with_capacity(cells.len());
+    let mut procedures = Vec::new();
+    let mut fields = Vec::new();
+    let mut dates = Vec::with_capacity(cells.len());
+    let mut columns: Vec<Vec<i64>> = vec![Vec::with_capacity(cells.len()); COUNTER_COLUMNS.len()];
+    for cell in cells {
+        units.push(cell.unit);
+        if let Some((procedure, field)) = cell.procedure {
+            procedures.push(procedure);
+            fields.push(field);
+        }
+        dates.push(cell.date);
+        for (column, value) in columns.iter_mut().zip(cell.values) {
+            column.push(value);
+        }
+    }
+    let mut query = sqlx::query(upsert).bind(units);
+    if shape.per_procedure {
+        query = query.bind(procedures).bind(fields);
+    }
+    query = query.bind(dates);
+    for column in columns {
+        query = query.bind(column);
+    }
+    query
+        .bind(generation)
+        .execute(conn)
+        .await
+        .map_err(ProjectionError::database("adding to the Biểu 06 counters"))?;
+    Ok(())
 }
 
 /// Rows per `dossiers` upsert: its arrays stay within `work_mem`, where one
