@@ -23,7 +23,9 @@
 //! generation being built, and an interrupted build is dropped rather than
 //! resumed, a rebuild holds each open dossier back until it closes (or the
 //! log ends) and so writes most rows once, and writes each counter cell
-//! once, at the end.
+//! once, at the end (on PostgreSQL over two connections at once: the
+//! counters of a generation being built need not commit with its
+//! checkpoint).
 //!
 //! **One active projector.** [`Projector::run`] holds a lease on the live
 //! generation (in the `projections` table, timed by the database's clock)
