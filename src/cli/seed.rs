@@ -48,9 +48,9 @@ pub struct Args {
     /// Length of the period in months, instead of the scale's.
     #[arg(long)]
     months: Option<u32>,
-    /// Dossiers driven at once (more lets PostgreSQL commit more commands
-    /// together).
-    #[arg(long, default_value_t = 32)]
+    /// Commands in flight at once (more lets PostgreSQL commit more
+    /// commands together).
+    #[arg(long, default_value_t = motcua_seed::DEFAULT_CONCURRENCY)]
     concurrency: usize,
     /// No progress bar (the summary is still printed).
     #[arg(long)]

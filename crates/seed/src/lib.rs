@@ -34,7 +34,7 @@ mod rng;
 pub use calendar::vietnam_calendar;
 pub use catalog::{CatalogEntry, Handler};
 pub use error::SeedError;
-pub use history::{HistoryConfig, Mix, Progress, Scale, Summary, generate};
+pub use history::{DEFAULT_CONCURRENCY, HistoryConfig, Mix, Progress, Scale, Summary, generate};
 pub use province::{PROVINCE_CODE, PROVINCE_NAME, Province, SeedUnit, UnitKind, established};
 
 /// The seed of the demonstration province the development server serves.

@@ -73,9 +73,10 @@ pub struct SnapshotUpdate {
 
 /// One transaction of the command path: a command's events, the snapshot
 /// that may follow them, and the client command they answer.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Commit<'a> {
-    pub events: &'a [NewEvent],
+    /// Owned: they travel to the writer and come back as recorded, uncopied.
+    pub events: Vec<NewEvent>,
     pub snapshot: Option<&'a SnapshotUpdate>,
     /// The hash of the event before the first one, when the caller holds
     /// it (a cached aggregate): saves reading it. A stale hint can never be

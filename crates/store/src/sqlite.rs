@@ -268,9 +268,10 @@ async fn write(
         .fetch_one(&mut **tx)
         .await
         .map_err(StoreError::database("read the last position"))?;
-    let mut recorded = Vec::with_capacity(events.len());
+    let event_count = events.len();
+    let mut recorded: Vec<RecordedEvent> = Vec::with_capacity(event_count);
     for (position, event) in (last_position + 1..).zip(events) {
-        let hash = hash::chain(&previous, event, recorded_at);
+        let hash = hash::chain(&previous, &event, recorded_at);
         sqlx::query(
             "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, \
              event_version, payload, metadata, position, unit_id, actor, recorded_at, command_id, hash) \
@@ -303,7 +304,7 @@ async fn write(
             },
         })?;
         recorded.push(RecordedEvent {
-            event: event.clone(),
+            event,
             cursor: LogCursor {
                 transaction: 0,
                 position,
@@ -314,10 +315,10 @@ async fn write(
         previous = hash;
     }
     if let (Some(key), Some(last)) = (commit.command, recorded.last()) {
-        record_committed(tx, key, last, events.len()).await?;
+        record_committed(tx, key, last, event_count).await?;
     }
-    if let Some(snapshot) = commit.snapshot {
-        let first = &events[0];
+    if let (Some(snapshot), Some(first)) = (commit.snapshot, recorded.first()) {
+        let first = &first.event;
         sqlx::query(
             "INSERT INTO snapshots (aggregate_type, aggregate_id, last_sequence, current_snapshot, payload) \
              VALUES (?1, ?2, ?3, ?4, ?5) \

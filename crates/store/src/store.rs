@@ -80,7 +80,7 @@ impl EventStore {
         snapshot: Option<&SnapshotUpdate>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         self.commit(Commit {
-            events,
+            events: events.to_vec(),
             snapshot,
             previous_hash: None,
             command: None,
@@ -92,7 +92,7 @@ impl EventStore {
     /// client command's outcome in the same transaction, failing with
     /// [`StoreError::CommandAlreadyRecorded`] if it already has one.
     pub async fn commit(&self, commit: Commit<'_>) -> Result<Vec<RecordedEvent>, StoreError> {
-        check_one_stream(commit.events)?;
+        check_one_stream(&commit.events)?;
         if commit.events.is_empty() {
             return Ok(Vec::new());
         }

@@ -60,10 +60,15 @@ pub struct HistoryConfig {
     pub from: NaiveDate,
     /// Length of the period; nothing happens at or after its end.
     pub months: u32,
-    /// Dossiers driven at once.
+    /// Commands in flight at once.
     pub concurrency: usize,
     pub mix: Mix,
 }
+
+/// Commands in flight by default: enough that PostgreSQL's group commit
+/// writes full batches at the province's size (at 32 the seed ran at 5,900
+/// commands/s, at 2,048 at 13,700; docs/benchmarks.md, "The seed").
+pub const DEFAULT_CONCURRENCY: usize = 2048;
 
 /// Preset sizes, for `motcua seed --scale`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,14 +97,15 @@ impl Scale {
 }
 
 impl HistoryConfig {
-    /// `dossiers` over `months` from `from`, 32 at a time, the default mix.
+    /// `dossiers` over `months` from `from`, [`DEFAULT_CONCURRENCY`] commands
+    /// in flight, the default mix.
     pub fn new(seed: u64, dossiers: usize, from: NaiveDate, months: u32) -> Self {
         HistoryConfig {
             seed,
             dossiers,
             from,
             months,
-            concurrency: 32,
+            concurrency: DEFAULT_CONCURRENCY,
             mix: Mix::default(),
         }
     }

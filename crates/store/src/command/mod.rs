@@ -214,23 +214,32 @@ where
                 Some(current) => (current, true),
                 None => (self.replayer.load(aggregate_id).await?, false),
             };
-            let mut next = current.aggregate.clone();
+            // The state is ours (the cache hands out copies): decide on it
+            // in place; only its version and head are needed after.
+            let Loaded {
+                aggregate: mut next,
+                sequence: version,
+                head_hash,
+            } = current;
             let sink = EventSink::default();
             let services = self.services();
             if let Err(rejection) = next.handle(command.clone(), &services, &sink).await {
-                if cached
-                    && self.store().stream_version(A::TYPE, aggregate_id).await? != current.sequence
-                {
+                if cached && self.store().stream_version(A::TYPE, aggregate_id).await? != version {
                     self.cache.remove(aggregate_id);
                     continue;
                 }
-                return self
-                    .reject(aggregate_id, current.sequence, rejection, key)
-                    .await;
+                return self.reject(aggregate_id, version, rejection, key).await;
             }
             let events = sink.collect().await;
             match self
-                .append(aggregate_id, &current, next, events, context, key.as_ref())
+                .append(
+                    aggregate_id,
+                    (version, head_hash),
+                    next,
+                    events,
+                    context,
+                    key.as_ref(),
+                )
                 .await
             {
                 Ok(committed) => return Ok(committed),
@@ -278,7 +287,7 @@ where
     async fn append(
         &self,
         aggregate_id: &str,
-        current: &Loaded<A>,
+        (version, head_hash): (i64, Option<[u8; 32]>),
         next: A,
         events: Vec<A::Event>,
         context: &CommandContext,
@@ -287,7 +296,7 @@ where
         let metadata = metadata(context);
         let new_events = events
             .iter()
-            .zip(current.sequence + 1..)
+            .zip(version + 1..)
             .map(|(event, sequence)| {
                 Ok(NewEvent {
                     aggregate_type: A::TYPE.to_owned(),
@@ -303,7 +312,7 @@ where
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let sequence = current.sequence + new_events.len() as i64;
+        let sequence = version + new_events.len() as i64;
         let event_count = u32::try_from(new_events.len()).unwrap_or(u32::MAX);
         if new_events.is_empty() {
             // Nothing to append; a client command still gets its outcome recorded.
@@ -337,7 +346,7 @@ where
             return Ok(committed);
         }
         let snapshot = self
-            .snapshot_due(current.sequence, sequence)
+            .snapshot_due(version, sequence)
             .then(|| {
                 Ok::<_, StoreError>(SnapshotUpdate {
                     payload: to_json::<A>(&next, aggregate_id)?,
@@ -349,9 +358,9 @@ where
         let recorded = self
             .store()
             .commit(Commit {
-                events: &new_events,
+                events: new_events,
                 snapshot: snapshot.as_ref(),
-                previous_hash: current.head_hash.filter(|_| current.sequence > 0),
+                previous_hash: head_hash.filter(|_| version > 0),
                 command: key,
             })
             .await?;
