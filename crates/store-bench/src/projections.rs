@@ -79,7 +79,7 @@ struct Args {
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// Commands in flight while the history is written.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = motcua_seed::DEFAULT_CONCURRENCY)]
     concurrency: usize,
     /// Projector windows to rebuild with (events per transaction).
     #[arg(long, value_delimiter = ',', default_values_t = [100_000, 20_000, 400_000])]

@@ -189,9 +189,8 @@ pub(super) async fn write(pool: &ScopedPool, batch: &BatchWrite) -> Result<(), P
         upsert_dossiers(&mut tx, batch.generation, dossiers).await?;
     }
 
-    if !batch.holders.is_empty() {
-        let (units, ids): (Vec<&str>, Vec<&str>) = batch
-            .holders
+    for holders in batch.holders.chunks(COUNTER_CELLS_PER_STATEMENT) {
+        let (units, ids): (Vec<&str>, Vec<&str>) = holders
             .iter()
             .map(|(unit, id)| (unit.as_str(), id.as_str()))
             .unzip();
@@ -249,6 +248,11 @@ pub(super) async fn write(pool: &ScopedPool, batch: &BatchWrite) -> Result<(), P
         .map_err(ProjectionError::database("committing a projection batch"))
 }
 
+/// Counter cells (or holder pairs) per statement: PostgreSQL holds each
+/// `UNNEST`ed array in a tuplestore of `work_mem`, and a rebuild's last
+/// write of 600,000 cells in one statement spilled all fifteen to disk.
+const COUNTER_CELLS_PER_STATEMENT: usize = 10_000;
+
 /// Adds `cells` to `shape`'s table in `generation` with its `upsert`.
 async fn upsert_cells(
     conn: &mut sqlx::PgConnection,
@@ -257,9 +261,19 @@ async fn upsert_cells(
     cells: &[CounterCell<'_>],
     generation: i32,
 ) -> Result<(), ProjectionError> {
-    if cells.is_empty() {
-        return Ok(());
+    for chunk in cells.chunks(COUNTER_CELLS_PER_STATEMENT) {
+        upsert_cell_chunk(&mut *conn, shape, upsert, chunk, generation).await?;
     }
+    Ok(())
+}
+
+async fn upsert_cell_chunk(
+    conn: &mut sqlx::PgConnection,
+    shape: &CounterTableShape,
+    upsert: &str,
+    cells: &[CounterCell<'_>],
+    generation: i32,
+) -> Result<(), ProjectionError> {
     let mut units = Vec::with_capacity(cells.len());
     let mut procedures = Vec::new();
     let mut fields = Vec::new();
