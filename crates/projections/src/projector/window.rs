@@ -219,8 +219,10 @@ impl Window {
 #[derive(Debug)]
 pub(super) struct StateCache {
     capacity: usize,
-    /// Fold state and the number of the write that last touched it.
-    states: HashMap<String, (u64, DossierState)>,
+    /// Fold state and the number of the write that last touched it. Boxed:
+    /// a state is several hundred bytes, and the table of 200,000 of them
+    /// re-hashes as dossiers come and go.
+    states: HashMap<String, (u64, Box<DossierState>)>,
     writes: u64,
     /// Set when every row of the generation is known here: the generation
     /// was empty when the projector began, so a dossier that is neither
@@ -251,7 +253,7 @@ impl StateCache {
     /// The cached state, or a new dossier's, if known.
     fn take(&mut self, aggregate_id: &str) -> Option<DossierState> {
         match self.states.remove(aggregate_id) {
-            Some((_, state)) => Some(state),
+            Some((_, state)) => Some(*state),
             None if self.complete && !self.dropped.contains(aggregate_id) => {
                 Some(DossierState::default())
             }
@@ -264,7 +266,7 @@ impl StateCache {
         self.writes += 1;
         for row in rows {
             self.states
-                .insert(row.aggregate_id, (self.writes, row.state));
+                .insert(row.aggregate_id, (self.writes, Box::new(row.state)));
         }
         if self.states.len() > self.capacity {
             self.shrink();
