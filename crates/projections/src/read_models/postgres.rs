@@ -261,48 +261,38 @@ async fn upsert_cells(
     cells: &[CounterCell<'_>],
     generation: i32,
 ) -> Result<(), ProjectionError> {
-    for chunk in cells.chunks(COUNTER_CELLS_PER_STATEMENT) {
-        upsert_cell_chunk(&mut *conn, shape, upsert, chunk, generation).await?;
-    }
-    Ok(())
-}
-
-async fn upsert_cell_chunk(
-    conn: &mut sqlx::PgConnection,
-    shape: &CounterTableShape,
-    upsert: &str,
-    cells: &[CounterCell<'_>],
-    generation: i32,
-) -> Result<(), ProjectionError> {
-    let mut units = Vec::with_capacity(cells.len());
-    let mut procedures = Vec::new();
-    let mut fields = Vec::new();
-    let mut dates = Vec::with_capacity(cells.len());
-    let mut columns: Vec<Vec<i64>> = vec![Vec::with_capacity(cells.len()); COUNTER_COLUMNS.len()];
-    for cell in cells {
-        units.push(cell.unit);
-        if let Some((procedure, field)) = cell.procedure {
-            procedures.push(procedure);
-            fields.push(field);
+    for cells in cells.chunks(COUNTER_CELLS_PER_STATEMENT) {
+        let mut units = Vec::with_capacity(cells.len());
+        let mut procedures = Vec::new();
+        let mut fields = Vec::new();
+        let mut dates = Vec::with_capacity(cells.len());
+        let mut columns: Vec<Vec<i64>> =
+            vec![Vec::with_capacity(cells.len()); COUNTER_COLUMNS.len()];
+        for cell in cells {
+            units.push(cell.unit);
+            if let Some((procedure, field)) = cell.procedure {
+                procedures.push(procedure);
+                fields.push(field);
+            }
+            dates.push(cell.date);
+            for (column, value) in columns.iter_mut().zip(cell.values) {
+                column.push(value);
+            }
         }
-        dates.push(cell.date);
-        for (column, value) in columns.iter_mut().zip(cell.values) {
-            column.push(value);
+        let mut query = sqlx::query(upsert).bind(units);
+        if shape.per_procedure {
+            query = query.bind(procedures).bind(fields);
         }
+        query = query.bind(dates);
+        for column in columns {
+            query = query.bind(column);
+        }
+        query
+            .bind(generation)
+            .execute(&mut *conn)
+            .await
+            .map_err(ProjectionError::database("adding to the Biểu 06 counters"))?;
     }
-    let mut query = sqlx::query(upsert).bind(units);
-    if shape.per_procedure {
-        query = query.bind(procedures).bind(fields);
-    }
-    query = query.bind(dates);
-    for column in columns {
-        query = query.bind(column);
-    }
-    query
-        .bind(generation)
-        .execute(conn)
-        .await
-        .map_err(ProjectionError::database("adding to the Biểu 06 counters"))?;
     Ok(())
 }
 
