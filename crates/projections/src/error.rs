@@ -25,6 +25,10 @@ pub enum ProjectionError {
     /// A write was cut short (its task panicked, or the runtime stopped).
     #[error("a projection write did not finish: {0}")]
     WriteInterrupted(String),
+    /// Decoding a page of the log was cut short (its task panicked, or the
+    /// runtime stopped).
+    #[error("a page of the log was not decoded: {0}")]
+    ReadInterrupted(String),
     /// The projection has no live generation (a database not migrated to it).
     #[error("projection {projection} has no live generation")]
     NoLiveGeneration { projection: String },

@@ -7,8 +7,9 @@
 //! Biểu 06 counters, changed by the difference between each touched
 //! dossier's contribution before and after the batch.
 //!
-//! **Reading, folding, writing.** A reader task reads the log page by page
-//! and decodes the events while the projector folds the pages before into
+//! **Reading, folding, writing.** A reader task reads the log page by page,
+//! each page decoded in a task of its own while the next is read, and the
+//! projector folds the pages before into
 //! a window in memory ([`window`]); the window is written in one
 //! transaction when it is full, when the reader reaches the head of the
 //! log, or (when serving) when it has been open for `window_age`. A dossier
@@ -522,10 +523,11 @@ impl Projector {
         }
     }
 
-    /// Starts a task that reads the log after `after` and decodes it, a few
-    /// pages ahead of the fold; it ends at the head (or follows the log,
-    /// `until` the shutdown), after an unreadable event, or when the
-    /// receiver is dropped.
+    /// Starts a task that reads the log after `after`, a few pages ahead of
+    /// the fold, and decodes each page in a task of its own, so that the
+    /// next page is read while one is decoded; it ends at the head (or
+    /// follows the log, `until` the shutdown), or when the receiver is
+    /// dropped.
     fn read_pages(&self, after: LogCursor, until: Until) -> Pages {
         let window_pages = self.config.window_events / self.config.page_size.max(1);
         let (pages, received) = mpsc::channel(PAGES_AHEAD.max(window_pages as usize));
@@ -549,30 +551,50 @@ impl Projector {
                     }
                 };
                 let at_head = entries.len() < page_size as usize;
-                let page = decode(&replayer, cursor, entries, at_head);
-                cursor = page.to;
-                let stop = page.unreadable.is_some();
+                let from = cursor;
+                cursor = entries.last().map_or(cursor, |entry| entry.cursor);
+                let replayer = replayer.clone();
+                let decoding =
+                    tokio::spawn(async move { decode(&replayer, from, entries, at_head) });
                 // A dropped receiver means the projector stopped: so do we.
-                if pages.send(Ok(page)).await.is_err() || stop {
+                // (Past an unreadable event, it stops at that page.)
+                if pages.send(Ok(decoding)).await.is_err() {
                     return;
                 }
             }
         });
-        Pages { received, task }
+        Pages {
+            received,
+            decoding: None,
+            task,
+        }
     }
 }
 
-/// The pages of a reader task; dropping them stops the task, which may be
-/// waiting for events that will never be wanted.
+/// The pages of a reader task, in log order; dropping them stops the task,
+/// which may be waiting for events that will never be wanted.
 struct Pages {
-    received: mpsc::Receiver<Result<Page, ProjectionError>>,
+    received: mpsc::Receiver<Result<tokio::task::JoinHandle<Page>, ProjectionError>>,
+    /// The page being decoded that comes next.
+    decoding: Option<tokio::task::JoinHandle<Page>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Pages {
-    /// The next page; `None` once the reader has stopped.
+    /// The next page; `None` once the reader has stopped. Cancel-safe (the
+    /// projector waits for it in `select!`): a page received but not yet
+    /// decoded is kept for the next call.
     async fn recv(&mut self) -> Option<Result<Page, ProjectionError>> {
-        self.received.recv().await
+        let decoding = match &mut self.decoding {
+            Some(decoding) => decoding,
+            None => match self.received.recv().await? {
+                Ok(decoding) => self.decoding.insert(decoding),
+                Err(error) => return Some(Err(error)),
+            },
+        };
+        let decoded = decoding.await;
+        self.decoding = None;
+        Some(decoded.map_err(|error| ProjectionError::ReadInterrupted(error.to_string())))
     }
 }
 
