@@ -2,7 +2,7 @@
 //! contributes to the Biểu 06 counters. Pure: no I/O.
 //!
 //! A dossier's contribution is a function of its whole state
-//! ([`DossierState::contributions`]): +1 received on the day it was
+//! ([`DossierState::contribute`]): +1 received on the day it was
 //! accepted, +1 resolved on the day of its result, and for the days it lay
 //! open, +1 on the day it became overdue (or started waiting for the
 //! applicant) and −1 on the day that ended. The counters hold the sum of

@@ -7,15 +7,16 @@
 //! Biểu 06 counters, changed by the difference between each touched
 //! dossier's contribution before and after the batch.
 //!
-//! **Reading, folding, writing.** A reader task reads the log page by page,
-//! each page decoded in a task of its own while the next is read, and the
-//! projector folds the pages before into
-//! a window in memory ([`window`]); the window is written in one
-//! transaction when it is full, when the reader reaches the head of the
-//! log, or (when serving) when it has been open for `window_age`. A dossier
-//! is so read and written once per window, not once per event, and the
-//! fold states stay cached between windows. A window's write runs while
-//! the next window folds; the write after it waits for it.
+//! **Reading, folding, writing.** A reader task streams the log (one query
+//! up to the head, page by page while catching up) and decodes each page in
+//! a task of its own, while the projector folds the pages before into a
+//! window in memory ([`window`]). The window is written in one transaction
+//! when it is full, when the reader reaches the head of the log, or (when
+//! serving) when it has been open for `window_age`. A dossier is so read
+//! and written once per window, not once per event, and the fold states
+//! stay cached between windows. A window's write runs while the next window
+//! folds; a window due while that write goes on keeps folding until it
+//! ends, so reading, folding and writing all go on at once.
 //!
 //! **Generations.** Readers read a projection's live generation. A rebuild
 //! ([`Projector::rebuild`]) fills a new generation from the start of the
@@ -59,11 +60,21 @@ pub const DOSSIERS: &str = "dossiers";
 /// to a window ahead while the projector writes.
 const PAGES_AHEAD: usize = 4;
 
+/// How many times `window_events` a window may grow to while the write
+/// before it goes on; beyond, the fold waits for it (and memory is bounded).
+const OVERFULL_WINDOW: i64 = 4;
+
+/// Events read by one query up to the head: many, so that the database
+/// streams them without a round trip per page; not all, so that its plan
+/// stays an index scan and its snapshot is not held for long.
+const EVENTS_PER_READ: u32 = 100_000;
+
 #[derive(Debug, Clone, Copy)]
 pub struct ProjectorConfig {
     /// Events read from the log at a time.
     pub page_size: u32,
-    /// Events folded in memory before they are written in one transaction.
+    /// Events folded in memory before they are written in one transaction
+    /// (more while the write before goes on, up to `OVERFULL_WINDOW` times).
     pub window_events: u32,
     /// While serving, the longest a window stays unwritten as events keep
     /// coming: how stale the read models may get during a long catch-up.
@@ -373,10 +384,12 @@ impl Projector {
             lease_owner: lease.map(str::to_owned),
             pending: None,
         };
-        // Following the log, the window holds events up to its head: it is
-        // written as soon as the write before it ends, so that the pages
-        // coming meanwhile join it instead of queueing for writes of their own.
-        let mut window_at_head = false;
+        // A window due (full, or following the log at its head) is written
+        // once the write before it has ended: at once if it has, else as
+        // soon as it does, the pages coming meanwhile joining it instead of
+        // waiting; so the fold goes on while PostgreSQL writes. Only a window
+        // far over its size waits for the write before it.
+        let mut write_when_free = false;
         loop {
             let page = if window.is_empty() {
                 tokio::select! {
@@ -402,15 +415,15 @@ impl Projector {
                         return self.write(&mut writing, &mut window, &mut cache).await;
                     }
                     page = pages.recv() => page,
-                    written = writing.finish(), if window_at_head => {
+                    written = writing.finish(), if write_when_free => {
                         written?;
                         self.start_write(&mut writing, &mut window, &mut cache, hold_open).await?;
-                        window_at_head = false;
+                        write_when_free = false;
                         continue;
                     }
                     () = sleep_until(write_by), if write_by.is_some() => {
                         self.start_write(&mut writing, &mut window, &mut cache, hold_open).await?;
-                        window_at_head = false;
+                        write_when_free = false;
                         continue;
                     }
                 }
@@ -445,12 +458,14 @@ impl Projector {
                     reason,
                 });
             }
-            let full = window.entries >= i64::from(config.window_events);
-            window_at_head = at_head && until == Until::Shutdown;
-            if full || (window_at_head && !writing.is_busy()) {
+            let window_events = i64::from(config.window_events);
+            write_when_free |=
+                window.entries >= window_events || (at_head && until == Until::Shutdown);
+            let overfull = window.entries >= OVERFULL_WINDOW * window_events;
+            if overfull || (write_when_free && !writing.is_busy()) {
                 self.start_write(&mut writing, &mut window, &mut cache, hold_open)
                     .await?;
-                window_at_head = false;
+                write_when_free = false;
             }
         }
     }
@@ -535,31 +550,43 @@ impl Projector {
         let replayer = self.replayer.clone();
         let (page_size, poll_interval) = (self.config.page_size, self.config.poll_interval);
         let task = tokio::spawn(async move {
-            let mut tail = store.tail(after, page_size, poll_interval);
             let mut cursor = after;
+            let mut tail = store.tail(after, page_size, poll_interval);
             loop {
-                let entries = match until {
-                    Until::Head => store.read_log(cursor, page_size).await,
-                    Until::Shutdown => tail.next().await,
+                let read = match until {
+                    // Long streamed reads, until one finds nothing new.
+                    Until::Head => {
+                        store
+                            .read_log_pages(cursor, EVENTS_PER_READ, page_size, |entries| {
+                                let decoding =
+                                    start_decoding(&replayer, &mut cursor, entries, page_size);
+                                let pages = pages.clone();
+                                async move { pages.send(Ok(decoding)).await.is_ok() }
+                            })
+                            .await
+                    }
+                    Until::Shutdown => match tail.next().await {
+                        Ok(entries) => {
+                            let read = entries.len();
+                            let decoding =
+                                start_decoding(&replayer, &mut cursor, entries, page_size);
+                            match pages.send(Ok(decoding)).await {
+                                Ok(()) => Ok(read),
+                                Err(_) => return,
+                            }
+                        }
+                        Err(error) => Err(error),
+                    },
                 };
-                let entries = match entries {
-                    Ok(entries) if entries.is_empty() => return,
-                    Ok(entries) => entries,
+                match read {
+                    // A closed channel means the projector stopped: so do
+                    // we. (Past an unreadable event, it stops at that page.)
+                    Ok(read) if read > 0 && !pages.is_closed() => {}
+                    Ok(_) => return,
                     Err(error) => {
                         let _ = pages.send(Err(error.into())).await;
                         return;
                     }
-                };
-                let at_head = entries.len() < page_size as usize;
-                let from = cursor;
-                cursor = entries.last().map_or(cursor, |entry| entry.cursor);
-                let replayer = replayer.clone();
-                let decoding =
-                    tokio::spawn(async move { decode(&replayer, from, entries, at_head) });
-                // A dropped receiver means the projector stopped: so do we.
-                // (Past an unreadable event, it stops at that page.)
-                if pages.send(Ok(decoding)).await.is_err() {
-                    return;
                 }
             }
         });
@@ -569,6 +596,21 @@ impl Projector {
             task,
         }
     }
+}
+
+/// Starts decoding a page of the log that follows `cursor`, and moves the
+/// cursor past it.
+fn start_decoding(
+    replayer: &Replayer<Dossier>,
+    cursor: &mut LogCursor,
+    entries: Vec<LogEntry>,
+    page_size: u32,
+) -> tokio::task::JoinHandle<Page> {
+    let at_head = entries.len() < page_size as usize;
+    let from = *cursor;
+    *cursor = entries.last().map_or(from, |entry| entry.cursor);
+    let replayer = replayer.clone();
+    tokio::spawn(async move { decode(&replayer, from, entries, at_head) })
 }
 
 /// The pages of a reader task, in log order; dropping them stops the task,

@@ -1,6 +1,7 @@
 //! The event store over either backend.
 
 use chrono::{DateTime, Utc};
+use futures_util::{Stream, TryStreamExt};
 
 use crate::error::StoreError;
 use crate::postgres::Postgres;
@@ -197,9 +198,41 @@ impl EventStore {
         after: LogCursor,
         limit: u32,
     ) -> Result<Vec<LogEntry>, StoreError> {
+        let mut entries = Vec::new();
+        self.read_log_pages(after, limit, limit, |page| {
+            entries = page;
+            std::future::ready(true)
+        })
+        .await?;
+        Ok(entries)
+    }
+
+    /// The events [`EventStore::read_log`] returns, read by one query that
+    /// streams them: each page of `page_size` goes to `each_page` as soon as
+    /// it has come, while the database goes on reading (a long read is not
+    /// held up by round trips). Stops early when `each_page` returns false;
+    /// returns how many entries were handed over.
+    pub async fn read_log_pages<Handed>(
+        &self,
+        after: LogCursor,
+        limit: u32,
+        page_size: u32,
+        each_page: impl FnMut(Vec<LogEntry>) -> Handed,
+    ) -> Result<usize, StoreError>
+    where
+        Handed: Future<Output = bool>,
+    {
         match self {
-            EventStore::Postgres(store) => store.read_log(after, limit).await,
-            EventStore::Sqlite(store) => store.read_log(after, limit).await,
+            EventStore::Postgres(store) => {
+                store
+                    .read_log_pages(after, limit, page_size, each_page)
+                    .await
+            }
+            EventStore::Sqlite(store) => {
+                store
+                    .read_log_pages(after, limit, page_size, each_page)
+                    .await
+            }
         }
     }
 
@@ -214,6 +247,41 @@ impl EventStore {
             EventStore::Sqlite(store) => store.snapshot(aggregate_type, aggregate_id).await,
         }
     }
+}
+
+/// Hands the rows of a streamed read of the log to `each_page`,
+/// `page_size` entries at a time; returns how many were handed over.
+pub(crate) async fn log_pages<R, Handed>(
+    mut rows: impl Stream<Item = Result<R, sqlx::Error>> + Unpin,
+    log_entry: fn(&R) -> Result<LogEntry, StoreError>,
+    page_size: u32,
+    mut each_page: impl FnMut(Vec<LogEntry>) -> Handed,
+) -> Result<usize, StoreError>
+where
+    Handed: Future<Output = bool>,
+{
+    let page_size = page_size.max(1) as usize;
+    let mut page = Vec::with_capacity(page_size);
+    let mut handed = 0;
+    while let Some(row) = rows
+        .try_next()
+        .await
+        .map_err(StoreError::database("read the global log"))?
+    {
+        page.push(log_entry(&row)?);
+        if page.len() == page_size {
+            handed += page_size;
+            let full = std::mem::replace(&mut page, Vec::with_capacity(page_size));
+            if !each_page(full).await {
+                return Ok(handed);
+            }
+        }
+    }
+    if !page.is_empty() {
+        handed += page.len();
+        each_page(page).await;
+    }
+    Ok(handed)
 }
 
 /// Both databases keep microseconds: hash what will be read back.

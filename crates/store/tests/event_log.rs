@@ -269,6 +269,41 @@ async fn the_global_log_pages_in_order_without_repeats(store: &EventStore) {
         let payload: serde_json::Value = serde_json::from_str(&entry.payload).unwrap();
         assert_eq!(payload, recorded.event.payload);
     }
+
+    // One streamed read hands the same entries over in pages of the size
+    // asked, the last one short, up to its limit.
+    let mut pages = Vec::new();
+    let handed = store
+        .read_log_pages(LogCursor::START, 100, 4, |page| {
+            pages.push(page);
+            std::future::ready(true)
+        })
+        .await
+        .unwrap();
+    assert_eq!(handed, 15);
+    let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+    assert_eq!(sizes, [4, 4, 4, 3]);
+    assert_eq!(pages.concat(), entries);
+    let mut pages = Vec::new();
+    let handed = store
+        .read_log_pages(entries[2].cursor, 9, 4, |page| {
+            pages.push(page);
+            std::future::ready(true)
+        })
+        .await
+        .unwrap();
+    assert_eq!(handed, 9, "the limit bounds the read");
+    assert_eq!(pages.concat(), entries[3..12]);
+    // A page refused stops the read there.
+    let mut refused = 0;
+    let handed = store
+        .read_log_pages(LogCursor::START, 100, 4, |_| {
+            refused += 1;
+            std::future::ready(false)
+        })
+        .await
+        .unwrap();
+    assert_eq!((handed, refused), (4, 1));
 }
 
 /// 16 writers append while a reader tails the log from its last cursor: the

@@ -185,41 +185,41 @@ pub(super) async fn write(pool: &ScopedPool, batch: &BatchWrite) -> Result<(), P
         });
     }
 
-    for dossiers in batch.dossiers.chunks(DOSSIER_ROWS_PER_STATEMENT) {
-        upsert_dossiers(&mut tx, batch.generation, dossiers).await?;
-    }
-
-    for holders in batch.holders.chunks(COUNTER_CELLS_PER_STATEMENT) {
-        let (units, ids): (Vec<&str>, Vec<&str>) = holders
-            .iter()
-            .map(|(unit, id)| (unit.as_str(), id.as_str()))
-            .unzip();
-        sqlx::query(
-            "INSERT INTO dossier_holders (generation, unit_id, aggregate_id) \
-             SELECT $3, * FROM UNNEST($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
-        )
-        .bind(units)
-        .bind(ids)
-        .bind(batch.generation)
-        .execute(&mut *tx)
-        .await
-        .map_err(ProjectionError::database("writing dossier holders"))?;
-    }
-
     // A generation being built is read by nobody until it is promoted and
-    // is dropped if the build dies, so its counters need not commit with
-    // its checkpoint. Its last write holds every cell of the history
-    // (Window::take), which one connection upserts on one core while the
-    // projector has nothing left to fold: half of each table's cells go
-    // over a second connection at the same time (disjoint keys, no locks
-    // between the two).
-    let mut aside = if batch.building && !batch.counters.cells.is_empty() {
+    // is dropped if the build dies, so its rows and counters need not
+    // commit with its checkpoint: half of each kind go over a second
+    // connection at the same time (disjoint keys, no locks between the
+    // two), so that PostgreSQL writes them on both cores, and the last
+    // write, which holds every counter cell of the history (Window::take),
+    // does not leave one idle while the projector has nothing left to fold.
+    let mut aside = if batch.building {
         Some(pool.begin().await.map_err(ProjectionError::database(
             "starting a projection batch's second connection",
         ))?)
     } else {
         None
     };
+    match &mut aside {
+        Some(aside) => {
+            let (here, there) = batch.dossiers.split_at(batch.dossiers.len() / 2);
+            let (here, there) = tokio::join!(
+                upsert_dossiers(&mut tx, batch.generation, here),
+                upsert_dossiers(aside, batch.generation, there),
+            );
+            here.and(there)?;
+            let (here, there) = batch.holders.split_at(batch.holders.len() / 2);
+            let (here, there) = tokio::join!(
+                insert_holders(&mut tx, batch.generation, here),
+                insert_holders(aside, batch.generation, there),
+            );
+            here.and(there)?;
+        }
+        None => {
+            upsert_dossiers(&mut tx, batch.generation, &batch.dossiers).await?;
+            insert_holders(&mut tx, batch.generation, &batch.holders).await?;
+        }
+    }
+
     for (shape, upsert) in COUNTER_TABLES.iter().zip(UPSERT_COUNTERS.iter()) {
         let cells = shape.cells(&batch.counters);
         if cells.is_empty() {
@@ -246,6 +246,31 @@ pub(super) async fn write(pool: &ScopedPool, batch: &BatchWrite) -> Result<(), P
     tx.commit()
         .await
         .map_err(ProjectionError::database("committing a projection batch"))
+}
+
+/// Records that the units held the dossiers: (unit, dossier) pairs.
+async fn insert_holders(
+    conn: &mut sqlx::PgConnection,
+    generation: i32,
+    holders: &[(String, String)],
+) -> Result<(), ProjectionError> {
+    for holders in holders.chunks(COUNTER_CELLS_PER_STATEMENT) {
+        let (units, ids): (Vec<&str>, Vec<&str>) = holders
+            .iter()
+            .map(|(unit, id)| (unit.as_str(), id.as_str()))
+            .unzip();
+        sqlx::query(
+            "INSERT INTO dossier_holders (generation, unit_id, aggregate_id) \
+             SELECT $3, * FROM UNNEST($1::text[], $2::text[]) ON CONFLICT DO NOTHING",
+        )
+        .bind(units)
+        .bind(ids)
+        .bind(generation)
+        .execute(&mut *conn)
+        .await
+        .map_err(ProjectionError::database("writing dossier holders"))?;
+    }
+    Ok(())
 }
 
 /// Counter cells (or holder pairs) per statement: PostgreSQL holds each
@@ -301,6 +326,18 @@ async fn upsert_cells(
 const DOSSIER_ROWS_PER_STATEMENT: usize = 2000;
 
 async fn upsert_dossiers(
+    conn: &mut sqlx::PgConnection,
+    generation: i32,
+    dossiers: &[DossierRow],
+) -> Result<(), ProjectionError> {
+    for dossiers in dossiers.chunks(DOSSIER_ROWS_PER_STATEMENT) {
+        upsert_dossier_rows(&mut *conn, generation, dossiers).await?;
+    }
+    Ok(())
+}
+
+/// Up to [`DOSSIER_ROWS_PER_STATEMENT`] rows in one statement.
+async fn upsert_dossier_rows(
     tx: &mut sqlx::PgConnection,
     generation: i32,
     dossiers: &[DossierRow],

@@ -178,11 +178,16 @@ impl Postgres {
         rows.iter().map(recorded_event).collect()
     }
 
-    pub(crate) async fn read_log(
+    pub(crate) async fn read_log_pages<Handed>(
         &self,
         after: LogCursor,
         limit: u32,
-    ) -> Result<Vec<LogEntry>, StoreError> {
+        page_size: u32,
+        each_page: impl FnMut(Vec<LogEntry>) -> Handed,
+    ) -> Result<usize, StoreError>
+    where
+        Handed: Future<Output = bool>,
+    {
         let rows = sqlx::query(
             "SELECT aggregate_type, aggregate_id, sequence, event_type, event_version, \
              payload::text AS payload, position, transaction_id::text AS transaction_text \
@@ -194,10 +199,8 @@ impl Postgres {
         .bind(after.transaction.to_string())
         .bind(after.position)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(StoreError::database("read the global log"))?;
-        rows.iter().map(log_entry).collect()
+        .fetch(&self.pool);
+        crate::store::log_pages(rows, log_entry, page_size, each_page).await
     }
 
     pub(crate) async fn stream_version(
