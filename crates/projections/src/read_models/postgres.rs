@@ -185,67 +185,96 @@ pub(super) async fn write(pool: &ScopedPool, batch: &BatchWrite) -> Result<(), P
         });
     }
 
-    // A generation being built is read by nobody until it is promoted and
-    // is dropped if the build dies, so its rows and counters need not
-    // commit with its checkpoint: half of each kind go over a second
-    // connection at the same time (disjoint keys, no locks between the
-    // two), so that PostgreSQL writes them on both cores, and the last
-    // write, which holds every counter cell of the history (Window::take),
-    // does not leave one idle while the projector has nothing left to fold.
-    let mut aside = if batch.building {
-        Some(pool.begin().await.map_err(ProjectionError::database(
-            "starting a projection batch's second connection",
-        ))?)
-    } else {
-        None
+    let counters: Vec<(CounterTableShape, &str, Vec<CounterCell<'_>>)> = COUNTER_TABLES
+        .iter()
+        .zip(UPSERT_COUNTERS.iter())
+        .map(|(&shape, upsert)| (shape, upsert.as_str(), shape.cells(&batch.counters)))
+        .collect();
+    let whole = Part {
+        dossiers: &batch.dossiers,
+        holders: &batch.holders,
+        counters: counters
+            .iter()
+            .map(|(shape, upsert, cells)| (*shape, *upsert, cells.as_slice()))
+            .collect(),
     };
-    match &mut aside {
-        Some(aside) => {
-            let (here, there) = batch.dossiers.split_at(batch.dossiers.len() / 2);
-            let (here, there) = tokio::join!(
-                upsert_dossiers(&mut tx, batch.generation, here),
-                upsert_dossiers(aside, batch.generation, there),
-            );
-            here.and(there)?;
-            let (here, there) = batch.holders.split_at(batch.holders.len() / 2);
-            let (here, there) = tokio::join!(
-                insert_holders(&mut tx, batch.generation, here),
-                insert_holders(aside, batch.generation, there),
-            );
-            here.and(there)?;
-        }
-        None => {
-            upsert_dossiers(&mut tx, batch.generation, &batch.dossiers).await?;
-            insert_holders(&mut tx, batch.generation, &batch.holders).await?;
-        }
-    }
-
-    for (shape, upsert) in COUNTER_TABLES.iter().zip(UPSERT_COUNTERS.iter()) {
-        let cells = shape.cells(&batch.counters);
-        if cells.is_empty() {
-            continue;
-        }
-        match &mut aside {
-            Some(aside) => {
-                let (here, there) = cells.split_at(cells.len() / 2);
-                let (here, there) = tokio::join!(
-                    upsert_cells(&mut tx, shape, upsert, here, batch.generation),
-                    upsert_cells(aside, shape, upsert, there, batch.generation),
-                );
-                here.and(there)?;
-            }
-            None => upsert_cells(&mut tx, shape, upsert, &cells, batch.generation).await?,
-        }
-    }
-    if let Some(aside) = aside {
+    if batch.building {
+        // A generation being built is read by nobody until it is promoted
+        // and is dropped if the build dies, so its rows and counters need
+        // not commit with its checkpoint: half of everything goes over a
+        // second connection at the same time (disjoint keys, no locks
+        // between the two), so that PostgreSQL writes on both cores, and
+        // the last write, which holds every counter cell of the history
+        // (Window::take), does not leave one idle while the projector has
+        // nothing left to fold.
+        let mut aside = pool.begin().await.map_err(ProjectionError::database(
+            "starting a projection batch's second connection",
+        ))?;
+        let (here, there) = whole.halves();
+        let (here, there) = tokio::join!(
+            here.write(&mut tx, batch.generation),
+            there.write(&mut aside, batch.generation),
+        );
+        here.and(there)?;
         aside.commit().await.map_err(ProjectionError::database(
             "committing a projection batch's second connection",
         ))?;
+    } else {
+        whole.write(&mut tx, batch.generation).await?;
     }
 
     tx.commit()
         .await
         .map_err(ProjectionError::database("committing a projection batch"))
+}
+
+/// What one connection writes of a batch: dossier rows, holder pairs, and
+/// for each counter table its upsert and cells.
+struct Part<'a> {
+    dossiers: &'a [DossierRow],
+    holders: &'a [(String, String)],
+    counters: Vec<(CounterTableShape, &'a str, &'a [CounterCell<'a>])>,
+}
+
+impl<'a> Part<'a> {
+    /// The first and the second half of each kind.
+    fn halves(&self) -> (Part<'a>, Part<'a>) {
+        let (dossiers_here, dossiers_there) = self.dossiers.split_at(self.dossiers.len() / 2);
+        let (holders_here, holders_there) = self.holders.split_at(self.holders.len() / 2);
+        let (counters_here, counters_there) = self
+            .counters
+            .iter()
+            .map(|&(shape, upsert, cells)| {
+                let (here, there) = cells.split_at(cells.len() / 2);
+                ((shape, upsert, here), (shape, upsert, there))
+            })
+            .unzip();
+        (
+            Part {
+                dossiers: dossiers_here,
+                holders: holders_here,
+                counters: counters_here,
+            },
+            Part {
+                dossiers: dossiers_there,
+                holders: holders_there,
+                counters: counters_there,
+            },
+        )
+    }
+
+    async fn write(
+        &self,
+        conn: &mut sqlx::PgConnection,
+        generation: i32,
+    ) -> Result<(), ProjectionError> {
+        upsert_dossiers(&mut *conn, generation, self.dossiers).await?;
+        insert_holders(&mut *conn, generation, self.holders).await?;
+        for &(shape, upsert, cells) in &self.counters {
+            upsert_cells(&mut *conn, &shape, upsert, cells, generation).await?;
+        }
+        Ok(())
+    }
 }
 
 /// Records that the units held the dossiers: (unit, dossier) pairs.
